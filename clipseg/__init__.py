@@ -1,0 +1,20 @@
+"""clipseg: open-vocabulary dense prediction on CLIP, registered into mmseg.
+
+``import clipseg`` (or ``custom_imports=dict(imports=['clipseg'])`` in an mmseg config) registers
+every module into mmseg's registries.
+"""
+try:
+    import mmseg  # noqa: F401
+except ImportError as err:  # pragma: no cover
+    raise ImportError('clipseg needs an OpenMMLab stack: pip install "clipseg[onedl]" '
+                      '(or "clipseg[upstream]")') from err
+
+from . import mmcv_lite_compat
+
+mmcv_lite_compat.apply()
+
+from . import datasets, models  # noqa: E402,F401
+from .apis import init_model, segment  # noqa: E402
+
+__version__ = '0.1.0'
+__all__ = ['init_model', 'segment', '__version__']

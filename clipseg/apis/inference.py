@@ -1,0 +1,111 @@
+"""The public face: build a segmentor from a config or name, segment images with class names."""
+import copy
+import os
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.dataset import Compose, pseudo_collate
+
+from mmseg.registry import MODELS
+from ..utils import load_image
+
+CONFIG_ROOT = Path(__file__).resolve().parents[2] / 'configs'
+DEFAULT_CONFIG = 'maskclip_vit-b16_openai_slide336'
+ImageInput = Union[str, os.PathLike, np.ndarray]
+
+
+def find_config(config_or_name: Union[str, os.PathLike, Config]) -> Config:
+    """A Config, a config file path, or a config name under ``configs/`` (``'sclip_vit-b16_...'``)."""
+    if isinstance(config_or_name, Config):
+        return copy.deepcopy(config_or_name)
+    path = Path(config_or_name)
+    if path.suffix == '.py' and path.is_file():
+        return Config.fromfile(str(path))
+    name = path.stem if path.suffix == '.py' else str(config_or_name)
+    matches = sorted(CONFIG_ROOT.rglob(f'{name}.py')) if CONFIG_ROOT.is_dir() else []
+    matches = [m for m in matches if '_base_' not in m.parts]
+    if not matches:
+        raise FileNotFoundError(f'no config file or config name {str(config_or_name)!r} '
+                                f'(looked for a file and under {CONFIG_ROOT})')
+    return Config.fromfile(str(matches[0]))
+
+
+def init_model(config_or_name: Union[str, os.PathLike, Config] = DEFAULT_CONFIG,
+               weights: Optional[str] = None,
+               checkpoint: Optional[str] = None,
+               device: str = 'cpu',
+               classes=None,
+               cfg_options: Optional[dict] = None) -> torch.nn.Module:
+    """Build a segmentor in eval mode.
+
+    Args:
+        config_or_name: config file, config name under ``configs/``, or a ``Config``.
+        weights: CLIP weights overriding the config's: pretrained tag or local file.
+        checkpoint: trained clipseg checkpoint (e.g. CLIP-DINOiser heads) to load on top.
+        device: ``'cpu'``, ``'cuda'``, ``'cuda:1'``...
+        classes: class list to use instead of the config's.
+    """
+    cfg = find_config(config_or_name)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if weights is not None:
+        cfg.model.setdefault('clip', {})['pretrained'] = weights
+    model = MODELS.build(cfg.model)
+    if checkpoint is not None:
+        from mmengine.runner import load_checkpoint
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=False)
+    if classes is not None:
+        model.set_classes(classes)
+    model.cfg = cfg
+    return model.to(device).eval()
+
+
+def _test_pipeline(cfg: Config) -> Compose:
+    pipeline = cfg.get('test_pipeline') or cfg.test_dataloader.dataset.pipeline
+    steps = []
+    for step in copy.deepcopy(pipeline):
+        if step['type'] in ('LoadImageFromFile', 'mmseg.LoadImageFromFile'):
+            step = dict(type='LoadImageFromNDArray')
+        elif step['type'] in ('LoadAnnotations', 'mmseg.LoadAnnotations'):
+            continue
+        steps.append(step)
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmseg')
+    return Compose(steps)
+
+
+@torch.no_grad()
+def segment(model: torch.nn.Module,
+            images: Union[ImageInput, Sequence[ImageInput]],
+            classes=None,
+            batch_size: int = 4) -> Union[Dict, List[Dict]]:
+    """Segment one image or a list of images (paths or (H, W, 3) BGR arrays).
+
+    Returns, per image, a dict: ``label_map`` (H, W) int64 class indices, ``classes`` (names),
+    ``class_scores`` (K,) mean probability of each class over the image, ``pixel_share`` (K,)
+    fraction of pixels labelled with each class.
+    """
+    single = isinstance(images, (str, os.PathLike, np.ndarray))
+    items = [images] if single else list(images)
+    if not items:
+        raise ValueError('no images given')
+    if classes is not None:
+        model.set_classes(classes)
+    names = model.class_embeddings().names
+    pipeline = _test_pipeline(model.cfg)
+    arrays = [load_image(item) for item in items]
+    results = []
+    for start in range(0, len(arrays), batch_size):
+        batch = [pipeline(dict(img=a)) for a in arrays[start:start + batch_size]]
+        for sample in model.test_step(pseudo_collate(batch)):
+            labels = sample.pred_sem_seg.data[0].cpu().numpy().astype(np.int64)
+            K = len(names)
+            share = np.bincount(labels.ravel(), minlength=K)[:K] / labels.size
+            scores = (sample.seg_logits.data.float().mean(dim=(1, 2)).cpu().numpy()
+                      if 'seg_logits' in sample else share)
+            results.append(dict(label_map=labels, classes=list(names),
+                                class_scores=scores, pixel_share=share))
+    return results[0] if single else results

@@ -1,0 +1,9 @@
+from .attention import *  # noqa: F401,F403
+from .backbones import CLIPResNet, CLIPViT, build_clip_adapter
+from .clip_loader import WeightsUnavailableError, create_clip
+from .pamr import PAMR
+from .segmentors import ZeroShotSegmentor
+from .text import TextClassifier, parse_classes
+
+__all__ = ['CLIPViT', 'CLIPResNet', 'build_clip_adapter', 'create_clip', 'WeightsUnavailableError',
+           'PAMR', 'ZeroShotSegmentor', 'TextClassifier', 'parse_classes']

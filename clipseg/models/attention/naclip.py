@@ -1,0 +1,41 @@
+"""NACLIP (Hajimiri et al., WACV 2025, Eq. 6-8): k-k attention plus a Gaussian neighbourhood prior."""
+from typing import Dict, Tuple
+
+import torch
+import torch.nn.functional as F
+
+from mmseg.registry import MODELS
+from .base import LastBlockAttention
+
+
+def gaussian_neighbourhood(grid: Tuple[int, int], std: float) -> torch.Tensor:
+    """(1 + h*w, 1 + h*w) additive logits exp(-‖p_i - p_j‖² / 2σ²) between patch positions;
+    the row and column of the global token are zero."""
+    h, w = grid
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32),
+                            torch.arange(w, dtype=torch.float32), indexing='ij')
+    pos = torch.stack([ys.flatten(), xs.flatten()], dim=1)
+    omega = torch.exp(-torch.cdist(pos, pos).pow(2) / (2 * std ** 2))
+    return F.pad(omega, (1, 0, 1, 0))
+
+
+@MODELS.register_module()
+class NACLIPAttention(LastBlockAttention):
+    """softmax(k kᵀ/√d + Ω) v with Ω a Gaussian window (σ = 5 patches by default); the reduced
+    architecture: no residual, no FFN."""
+    keep_residual = False
+    keep_ffn = False
+
+    def __init__(self, std: float = 5.0):
+        super().__init__()
+        if std <= 0:
+            raise ValueError(f'NACLIP Gaussian std must be positive, got {std}')
+        self.std = std
+        self._omega: Dict[Tuple[int, int], torch.Tensor] = {}
+
+    def forward(self, q, k, v, grid):
+        omega = self._omega.get(tuple(grid))
+        if omega is None:
+            omega = self._omega.setdefault(tuple(grid), gaussian_neighbourhood(grid, self.std))
+        omega = omega.to(device=k.device, dtype=k.dtype)
+        return F.scaled_dot_product_attention(k, k, v, attn_mask=omega)

@@ -1,0 +1,86 @@
+"""Dense features from an open_clip ModifiedResNet (RN50, RN101, ...) image tower."""
+import math
+from typing import Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from mmseg.registry import MODELS
+from ..attention import LastBlockAttention, build_attention
+from ..clip_loader import create_clip
+from .clip_vit import merge_heads, resize_pos_embed, split_heads
+
+
+@MODELS.register_module()
+class CLIPResNet(BaseModule):
+    """open_clip ModifiedResNet returning stage maps and dense features in CLIP's joint space.
+
+    ``forward(x)`` with ``x`` (B, 3, H, W) (padded to a multiple of 32) returns a tuple: the outputs
+    of the stages in ``out_indices`` (0..3; strides 4, 8, 16, 32), then the dense embedding
+    (B, D, H/32, W/32) made by running attnpool on every spatial token with the chosen ``attention``
+    variant. With ``'maskclip'`` that is v_proj then c_proj as 1×1 convs (MaskCLIP, Sec. 3.2).
+    """
+    stride = 32
+
+    def __init__(self,
+                 model_name: str = 'RN50',
+                 pretrained: Optional[str] = None,
+                 attention: Union[str, dict, LastBlockAttention] = 'maskclip',
+                 out_indices: Sequence[int] = (),
+                 model_cfg: Optional[dict] = None,
+                 visual: Optional[nn.Module] = None,
+                 frozen: bool = True,
+                 init_cfg=None):
+        super().__init__(init_cfg)
+        if visual is None:
+            visual = create_clip(model_name, pretrained, model_cfg)[0].visual
+        if not hasattr(visual, 'attnpool'):
+            raise TypeError(f'{model_name!r} has no ModifiedResNet image tower; use CLIPViT for ViTs')
+        self.visual = visual
+        self.attention = build_attention(attention)
+        self.out_indices = tuple(i % 4 for i in out_indices)
+        self.patch_size = (self.stride, self.stride)
+        self.embed_dim = visual.attnpool.c_proj.out_features
+        self.frozen = frozen
+        if frozen:
+            self.visual.requires_grad_(False)
+
+    def init_weights(self):
+        """CLIP weights come from open_clip; nothing to initialise here."""
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.frozen:
+            self.visual.eval()
+        return self
+
+    def dense_attnpool(self, x: Tensor) -> Tensor:
+        """attnpool applied to every token of the (B, C, h, w) stage-4 map → (B, D, h, w)."""
+        pool = self.visual.attnpool
+        B, _, h, w = x.shape
+        tokens = x.flatten(2).transpose(1, 2)
+        if self.attention.value_only:
+            out = pool.c_proj(pool.v_proj(tokens))
+        else:
+            tokens = torch.cat([tokens.mean(dim=1, keepdim=True), tokens], dim=1)
+            side = int(math.isqrt(pool.positional_embedding.shape[0] - 1))
+            tokens = tokens + resize_pos_embed(pool.positional_embedding, (side, side), (h, w)).to(tokens.dtype)
+            heads = pool.num_heads
+            q, k, v = (split_heads(proj(tokens), heads) for proj in (pool.q_proj, pool.k_proj, pool.v_proj))
+            out = pool.c_proj(merge_heads(self.attention(q, k, v, (h, w))))[:, 1:]
+        return out.transpose(1, 2).reshape(B, -1, h, w)
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        H, W = x.shape[-2:]
+        x = F.pad(x, (0, (-W) % self.stride, 0, (-H) % self.stride))
+        x = self.visual.stem(x.to(self.visual.conv1.weight.dtype))
+        outs = []
+        for i, layer in enumerate((self.visual.layer1, self.visual.layer2,
+                                   self.visual.layer3, self.visual.layer4)):
+            x = layer(x)
+            if i in self.out_indices:
+                outs.append(x)
+        outs.append(self.dense_attnpool(x))
+        return tuple(outs)

@@ -1,0 +1,149 @@
+"""Dense patch features from an open_clip ViT image tower, with a configurable last-block attention."""
+import math
+from typing import Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from mmseg.registry import MODELS
+from ..attention import LastBlockAttention, build_attention
+from ..clip_loader import create_clip
+
+
+def resize_pos_embed(pos_embed: Tensor, src_grid: Tuple[int, int], dst_grid: Tuple[int, int]) -> Tensor:
+    """Bicubic resize of a (1 + h*w, C) positional embedding from ``src_grid`` to ``dst_grid``."""
+    if tuple(src_grid) == tuple(dst_grid):
+        return pos_embed
+    cls_pos, patch_pos = pos_embed[:1], pos_embed[1:]
+    patch_pos = patch_pos.reshape(1, *src_grid, -1).permute(0, 3, 1, 2)
+    patch_pos = F.interpolate(patch_pos.float(), size=dst_grid, mode='bicubic', align_corners=False)
+    patch_pos = patch_pos.to(pos_embed.dtype).permute(0, 2, 3, 1).reshape(-1, pos_embed.shape[-1])
+    return torch.cat([cls_pos, patch_pos], dim=0)
+
+
+def split_heads(x: Tensor, heads: int) -> Tensor:
+    """(B, N, C) → (B, heads, N, C/heads)."""
+    B, N, C = x.shape
+    return x.reshape(B, N, heads, C // heads).transpose(1, 2)
+
+
+def merge_heads(x: Tensor) -> Tensor:
+    """(B, heads, N, d) → (B, N, heads*d)."""
+    B, H, N, d = x.shape
+    return x.transpose(1, 2).reshape(B, N, H * d)
+
+
+@MODELS.register_module()
+class CLIPViT(BaseModule):
+    """open_clip ViT image tower returning dense features in CLIP's joint embedding space.
+
+    ``forward(x)`` with ``x`` (B, 3, H, W), any H, W (padded at the bottom/right to a multiple of the
+    patch size p; positional embeddings are resized bicubically) returns a tuple: one (B, C, h, w)
+    map per entry of ``out_indices`` (block outputs, or the block's ``ln_2`` input normalised when
+    ``tap='ln_2'``), then the dense embedding (B, D, h, w), h = ⌈H/p⌉, w = ⌈W/p⌉, D = CLIP's
+    embedding width. The last block runs the chosen ``attention`` variant.
+    """
+
+    def __init__(self,
+                 model_name: str = 'ViT-B-16',
+                 pretrained: Optional[str] = None,
+                 attention: Union[str, dict, LastBlockAttention] = 'maskclip',
+                 out_indices: Sequence[int] = (),
+                 tap: str = 'block',
+                 model_cfg: Optional[dict] = None,
+                 visual: Optional[nn.Module] = None,
+                 frozen: bool = True,
+                 init_cfg=None):
+        super().__init__(init_cfg)
+        if visual is None:
+            visual = create_clip(model_name, pretrained, model_cfg)[0].visual
+        if not hasattr(visual, 'transformer') or not hasattr(visual, 'conv1'):
+            raise TypeError(f'{model_name!r} has no open_clip ViT image tower; use CLIPResNet for '
+                            'ModifiedResNet models')
+        if not getattr(visual.transformer, 'batch_first', True):
+            raise TypeError('open_clip transformer must run batch-first (open_clip >= 2.24)')
+        if tap not in ('block', 'ln_2'):
+            raise ValueError(f"tap must be 'block' or 'ln_2', got {tap!r}")
+        self.visual = visual
+        self.attention = build_attention(attention)
+        depth = len(visual.transformer.resblocks)
+        self.out_indices = tuple(i % depth for i in out_indices)
+        self.tap = tap
+        self.patch_size = tuple(visual.patch_size) if isinstance(visual.patch_size, (tuple, list)) \
+            else (visual.patch_size, visual.patch_size)
+        self.width = visual.conv1.out_channels
+        self.embed_dim = visual.proj.shape[1] if visual.proj is not None else self.width
+        self.frozen = frozen
+        if frozen:
+            self.visual.requires_grad_(False)
+
+    def init_weights(self):
+        """CLIP weights come from open_clip; nothing to initialise here."""
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.frozen:
+            self.visual.eval()
+        return self
+
+    def pad_to_patches(self, x: Tensor) -> Tensor:
+        ph, pw = self.patch_size
+        H, W = x.shape[-2:]
+        return F.pad(x, (0, (-W) % pw, 0, (-H) % ph))
+
+    def embed(self, x: Tensor) -> Tuple[Tensor, Tuple[int, int]]:
+        """(B, 3, H, W) → tokens (B, 1 + h*w, C) after ln_pre, and the grid (h, w)."""
+        visual = self.visual
+        x = visual.conv1(self.pad_to_patches(x).to(visual.conv1.weight.dtype))
+        grid = tuple(x.shape[-2:])
+        x = x.flatten(2).transpose(1, 2)
+        cls = visual.class_embedding.to(x.dtype).expand(x.shape[0], 1, -1)
+        x = torch.cat([cls, x], dim=1)
+        src = tuple(visual.grid_size) if hasattr(visual, 'grid_size') else \
+            (int(math.isqrt(visual.positional_embedding.shape[0] - 1)),) * 2
+        x = x + resize_pos_embed(visual.positional_embedding, src, grid).to(x.dtype)
+        return visual.ln_pre(x), grid
+
+    def last_block(self, block: nn.Module, x: Tensor, grid: Tuple[int, int]) -> Tensor:
+        """Run ``block`` with its attention replaced by ``self.attention``: (B, N, C) → (B, N, C)."""
+        attn = block.attn
+        heads = attn.num_heads
+        y = block.ln_1(x)
+        q, k, v = F.linear(y, attn.in_proj_weight, attn.in_proj_bias).chunk(3, dim=-1)
+        out = self.attention(split_heads(q, heads), split_heads(k, heads), split_heads(v, heads), grid)
+        out = block.ls_1(attn.out_proj(merge_heads(out)))
+        x = x + out if self.attention.keep_residual else out
+        if self.attention.keep_ffn:
+            x = x + block.ls_2(block.mlp(block.ln_2(x)))
+        return x
+
+    def _block_with_tap(self, block: nn.Module, x: Tensor) -> Tuple[Tensor, Tensor]:
+        x = x + block.ls_1(block.attention(block.ln_1(x)))
+        tapped = block.ln_2(x)
+        return x + block.ls_2(block.mlp(tapped)), tapped
+
+    def to_map(self, tokens: Tensor, grid: Tuple[int, int]) -> Tensor:
+        """(B, 1 + h*w, C) → (B, C, h, w), dropping the CLS token."""
+        return tokens[:, 1:].transpose(1, 2).reshape(tokens.shape[0], -1, *grid)
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        x, grid = self.embed(x)
+        blocks = self.visual.transformer.resblocks
+        outs = []
+        for i, block in enumerate(blocks):
+            if i == len(blocks) - 1:
+                x = self.last_block(block, x, grid)
+                tapped = x
+            elif self.tap == 'ln_2' and i in self.out_indices:
+                x, tapped = self._block_with_tap(block, x)
+            else:
+                x = tapped = block(x)
+            if i in self.out_indices:
+                outs.append(self.to_map(tapped, grid))
+        dense = self.visual.ln_post(x)
+        if self.visual.proj is not None:
+            dense = dense @ self.visual.proj
+        outs.append(self.to_map(dense, grid))
+        return tuple(outs)

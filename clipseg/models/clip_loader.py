@@ -1,0 +1,163 @@
+"""Build an open_clip model and its tokenizer from a name and a weights source.
+
+Weights may be an open_clip pretrained tag (``'openai'``, ``'laion2b_s34b_b88k'``), a local
+checkpoint file, or ``None`` (random init). ``model_name`` may also be ``'hf-hub:org/repo'``.
+Offline, a source that is not cached fails at once with one error that names the model and how to
+pass a local file; checkpoints are read with ``torch.load(weights_only=True)``.
+"""
+import difflib
+import os
+import socket
+from typing import Optional, Tuple
+
+import open_clip
+import torch
+from torch import nn
+
+HUB_HOST = ('huggingface.co', 443)
+
+
+class WeightsUnavailableError(RuntimeError):
+    """The requested CLIP weights cannot be obtained on this machine."""
+
+
+def _offline() -> bool:
+    if os.environ.get('HF_HUB_OFFLINE', '0').lower() in ('1', 'true', 'yes', 'on'):
+        return True
+    try:
+        socket.create_connection(HUB_HOST, timeout=3).close()
+        return False
+    except OSError:
+        return True
+
+
+def _unavailable(model_name: str, source: str) -> WeightsUnavailableError:
+    return WeightsUnavailableError(
+        f'CLIP weights {source!r} for model {model_name!r} are not cached and the model hub cannot '
+        'be reached (offline or HF_HUB_OFFLINE=1). Download them on a machine with network access '
+        f'and pass the local file instead, e.g. --weights /path/to/{model_name}.bin '
+        '(or pretrained="/path/to/file" in the config).')
+
+
+def _tag_is_cached(model_name: str, tag: str) -> bool:
+    cfg = open_clip.get_pretrained_cfg(model_name, tag)
+    if cfg.get('file'):
+        return os.path.isfile(cfg['file'])
+    hub = cfg.get('hf_hub', '')
+    if hub:
+        from huggingface_hub import try_to_load_from_cache
+        repo_id, filename = os.path.split(hub)
+        names = [filename] if filename else ['open_clip_model.safetensors',
+                                             'open_clip_pytorch_model.bin']
+        if any(isinstance(try_to_load_from_cache(repo_id, n), str) for n in names):
+            return True
+    url = cfg.get('url', '')
+    if url:
+        cache = os.path.expanduser('~/.cache/clip')
+        return os.path.isfile(os.path.join(cache, os.path.basename(url)))
+    return False
+
+
+def _check_model_name(model_name: str) -> None:
+    if model_name.startswith(('hf-hub:', 'local-dir:')):
+        return
+    known = open_clip.list_models()
+    if model_name.replace('/', '-') not in known:
+        close = difflib.get_close_matches(model_name, known, n=5)
+        hint = f' Did you mean {close}?' if close else ''
+        raise ValueError(f'unknown open_clip model name {model_name!r}.{hint} '
+                         'See open_clip.list_models() for all names.')
+
+
+def load_checkpoint_into(model: nn.Module, path: str, model_name: str) -> None:
+    """Load a local CLIP checkpoint (safe ``weights_only`` loading) or fail naming the mismatch."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'CLIP checkpoint file not found: {path!r}')
+    if path.endswith('.safetensors'):
+        from safetensors.torch import load_file
+        state = load_file(path)
+    else:
+        try:
+            state = torch.load(path, map_location='cpu', weights_only=True)
+        except Exception as err:  # noqa: BLE001  (torch raises many kinds here)
+            raise ValueError(f'cannot read CLIP checkpoint {path!r}: {err}. OpenAI TorchScript '
+                             'archives are not supported; convert them with open_clip first.') from err
+    if isinstance(state, dict):
+        for key in ('state_dict', 'model', 'model_state_dict'):
+            if key in state and isinstance(state[key], dict):
+                state = state[key]
+                break
+    if not isinstance(state, dict) or not state:
+        raise ValueError(f'CLIP checkpoint {path!r} holds no state dict')
+    state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    wrong = [k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
+    if missing or unexpected or wrong:
+        details = []
+        if missing:
+            details.append(f'{len(missing)} missing keys (e.g. {missing[:3]})')
+        if unexpected:
+            details.append(f'{len(unexpected)} unexpected keys (e.g. {unexpected[:3]})')
+        if wrong:
+            k = wrong[0]
+            details.append(f'{len(wrong)} shape mismatches (e.g. {k}: checkpoint '
+                           f'{tuple(state[k].shape)} vs model {tuple(own[k].shape)})')
+        raise ValueError(f'checkpoint {path!r} does not fit CLIP model {model_name!r}: '
+                         + '; '.join(details) + '. Is it a checkpoint of another architecture?')
+    model.load_state_dict(state, strict=True)
+
+
+def create_clip(model_name: str = 'ViT-B-16',
+                pretrained: Optional[str] = None,
+                model_cfg: Optional[dict] = None,
+                quick_gelu: Optional[bool] = None) -> Tuple[nn.Module, object]:
+    """Return ``(clip_model, tokenizer)`` in eval mode on the CPU.
+
+    Args:
+        model_name: an open_clip model name (``open_clip.list_models()``) or ``'hf-hub:org/repo'``.
+            With ``model_cfg`` it is only a label.
+        pretrained: a pretrained tag of that model, a local checkpoint path, or ``None`` (random).
+        model_cfg: an open_clip architecture dict (``embed_dim``, ``vision_cfg``, ``text_cfg``) to
+            build instead of a named one, e.g. a tiny model for tests.
+        quick_gelu: force QuickGELU on/off; by default follows the pretrained tag (OpenAI: on).
+    """
+    if model_cfg is not None:
+        cfg = dict(model_cfg)
+        if quick_gelu is not None:
+            cfg['quick_gelu'] = quick_gelu
+        model = open_clip.CLIP(**cfg)
+        tokenizer = open_clip.SimpleTokenizer(context_length=cfg['text_cfg'].get('context_length', 77))
+        if pretrained:
+            load_checkpoint_into(model, pretrained, model_name)
+        return model.eval(), tokenizer
+
+    _check_model_name(model_name)
+    is_file = bool(pretrained) and (os.path.sep in pretrained or os.path.isfile(pretrained)
+                                    or pretrained.endswith(('.pt', '.pth', '.bin', '.safetensors')))
+    kwargs = {}
+    if model_name.startswith('hf-hub:'):
+        if _offline():
+            from huggingface_hub import try_to_load_from_cache
+            repo = model_name[len('hf-hub:'):]
+            if not isinstance(try_to_load_from_cache(repo, 'open_clip_config.json'), str):
+                raise _unavailable(model_name, model_name)
+        model = open_clip.create_model(model_name)
+        return model.eval(), open_clip.get_tokenizer(model_name)
+
+    if pretrained and not is_file:
+        tags = open_clip.list_pretrained_tags_by_model(model_name)
+        if pretrained not in tags:
+            raise ValueError(f'unknown pretrained tag {pretrained!r} for model {model_name!r}; '
+                             f'known tags: {tags}, or pass a local checkpoint file')
+        tag_cfg = open_clip.get_pretrained_cfg(model_name, pretrained)
+        if quick_gelu is None:
+            quick_gelu = bool(tag_cfg.get('quick_gelu', False))
+        if not _tag_is_cached(model_name, pretrained) and _offline():
+            raise _unavailable(model_name, pretrained)
+        kwargs['pretrained'] = pretrained
+    model = open_clip.create_model(model_name, force_quick_gelu=bool(quick_gelu), **kwargs)
+    if is_file:
+        load_checkpoint_into(model, pretrained, model_name)
+    return model.eval(), open_clip.get_tokenizer(model_name)

@@ -1,0 +1,3 @@
+from .zero_shot import ZeroShotSegmentor
+
+__all__ = ['ZeroShotSegmentor']

@@ -1,0 +1,6 @@
+from .class_names import parse_classes, read_class_file
+from .templates import OPENAI_IMAGENET, get_templates
+from .text_classifier import ClassEmbeddings, TextClassifier
+
+__all__ = ['parse_classes', 'read_class_file', 'OPENAI_IMAGENET', 'get_templates',
+           'ClassEmbeddings', 'TextClassifier']

@@ -1,0 +1,7 @@
+# MaskCLIP (Zhou et al., ECCV 2022) on open_clip ViT-B-16 with OpenAI weights; SCLIP-style slide 224/112.
+model = dict(
+    type='ZeroShotSegmentor',
+    clip=dict(model_name='ViT-B-16', pretrained='openai'),
+    attention='maskclip',
+    templates='openai_imagenet',
+    test_cfg=dict(mode='slide', crop_size=(224, 224), stride=(112, 112), logit_scale=40.0))

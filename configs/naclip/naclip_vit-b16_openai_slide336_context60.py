@@ -1,0 +1,6 @@
+_base_ = [
+    '../_base_/models/naclip_vit-b16_openai.py',
+    '../_base_/datasets/context60.py',
+    '../_base_/default_runtime.py',
+]
+model = dict(class_names={{_base_.class_names}}, test_cfg=dict(logit_scale=50.0, prob_thd=0.1))
