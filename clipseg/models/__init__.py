@@ -1,6 +1,7 @@
 from .attention import *  # noqa: F401,F403
 from .backbones import CLIPResNet, CLIPViT, build_clip_adapter
 from .clip_loader import WeightsUnavailableError, create_clip
+from .data_preprocessor import MixedSizeSegDataPreProcessor
 from .pamr import PAMR
 from .segmentors import ZeroShotSegmentor
 from .text import TextClassifier, parse_classes

@@ -76,7 +76,7 @@ class ZeroShotSegmentor(BaseSegmentor):
                  data_preprocessor: Optional[dict] = None,
                  init_cfg=None):
         if data_preprocessor is None:
-            data_preprocessor = dict(type='mmseg.SegDataPreProcessor', mean=OPENAI_MEAN, std=OPENAI_STD,
+            data_preprocessor = dict(type='mmseg.MixedSizeSegDataPreProcessor', mean=OPENAI_MEAN, std=OPENAI_STD,
                                      bgr_to_rgb=True, pad_val=0, seg_pad_val=255)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         clip = dict(clip)

@@ -1,0 +1,79 @@
+"""Paint a label map over its image with a legend, and write outputs atomically."""
+import colorsys
+import os
+import tempfile
+from typing import List, Sequence
+
+import cv2
+import numpy as np
+
+
+def make_palette(num_classes: int) -> np.ndarray:
+    """(K, 3) uint8 BGR colours, well separated in hue and deterministic."""
+    colours = []
+    for i in range(num_classes):
+        hue = (i * 0.618033988749895) % 1.0
+        sat, val = (0.65, 0.95) if i % 2 == 0 else (0.9, 0.75)
+        r, g, b = colorsys.hsv_to_rgb(hue, sat, val)
+        colours.append((int(b * 255), int(g * 255), int(r * 255)))
+    return np.array(colours, dtype=np.uint8)
+
+
+def overlay(image: np.ndarray, labels: np.ndarray, names: Sequence[str], share: Sequence[float],
+            opacity: float = 0.5) -> np.ndarray:
+    """(H, W, 3) BGR image + (H, W) labels → the blend with a legend strip on the right,
+    listing the classes present (colour → name, pixel share)."""
+    palette = make_palette(len(names))
+    blend = cv2.addWeighted(image, 1 - opacity, palette[labels], opacity, 0)
+    present: List[int] = [k for k in np.argsort(-np.asarray(share)) if share[k] > 0]
+    scale = max(0.4, min(1.2, image.shape[0] / 900))
+    row = int(32 * scale) + 4
+    width = int(max([cv2.getTextSize(f'{names[k]} {100 * share[k]:.1f}%', cv2.FONT_HERSHEY_SIMPLEX,
+                                     scale, 1)[0][0] for k in present] + [100]) + row + 20)
+    legend = np.full((max(image.shape[0], row * len(present) + 10), width, 3), 255, np.uint8)
+    for j, k in enumerate(present):
+        y = 5 + j * row
+        cv2.rectangle(legend, (5, y), (5 + row - 6, y + row - 6), palette[k].tolist(), -1)
+        cv2.putText(legend, f'{names[k]} {100 * share[k]:.1f}%', (row + 5, y + row - 12),
+                    cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 1, cv2.LINE_AA)
+    canvas = np.full((legend.shape[0], image.shape[1] + width, 3), 255, np.uint8)
+    canvas[:image.shape[0], :image.shape[1]] = blend
+    canvas[:, image.shape[1]:] = legend
+    return canvas
+
+
+def write_atomically(path: str, write_fn) -> None:
+    """Call ``write_fn(tmp_path)`` then move the file into place; no partial file on failure."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    suffix = os.path.splitext(path)[1] or '.png'
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=suffix, prefix='.tmp-')
+    os.close(fd)
+    try:
+        write_fn(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def save_image(path: str, image: np.ndarray) -> None:
+    def write(tmp):
+        if not cv2.imwrite(tmp, image):
+            raise ValueError(f'cannot write image {path!r}: unsupported extension?')
+    write_atomically(path, write)
+
+
+def save_label_map(path: str, labels: np.ndarray, num_classes: int) -> None:
+    """Palette PNG (≤ 256 classes) of class indices; 16-bit grey PNG beyond."""
+    from PIL import Image
+
+    def write(tmp):
+        if num_classes <= 256:
+            img = Image.fromarray(labels.astype(np.uint8), mode='P')
+            img.putpalette(make_palette(num_classes)[:, ::-1].flatten().tolist())
+            img.save(tmp, format='PNG')
+        else:
+            cv2.imwrite(tmp, labels.astype(np.uint16))
+    write_atomically(path, write)

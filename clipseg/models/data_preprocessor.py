@@ -1,0 +1,29 @@
+"""mmseg's SegDataPreProcessor, also accepting test batches of mixed image sizes."""
+import torch
+import torch.nn.functional as F
+
+from mmseg.models.data_preprocessor import SegDataPreProcessor
+from mmseg.registry import MODELS
+
+
+@MODELS.register_module()
+class MixedSizeSegDataPreProcessor(SegDataPreProcessor):
+    """At test time, pads images of different sizes at the bottom/right to the largest one and
+    stacks them; each sample's ``img_shape`` still names its valid area, which the segmentors
+    crop back to, so a batch gives the same result as its images one by one."""
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        if training or self.test_cfg:
+            return super().forward(data, training)
+        data = self.cast_data(data)
+        inputs = data['inputs']
+        if self._channel_conversion and inputs[0].size(0) == 3:
+            inputs = [x[[2, 1, 0], ...] for x in inputs]
+        inputs = [x.float() for x in inputs]
+        if self._enable_normalize:
+            inputs = [(x - self.mean) / self.std for x in inputs]
+        H = max(x.shape[1] for x in inputs)
+        W = max(x.shape[2] for x in inputs)
+        inputs = torch.stack([F.pad(x, (0, W - x.shape[2], 0, H - x.shape[1]), value=self.pad_val)
+                              for x in inputs])
+        return dict(inputs=inputs, data_samples=data.get('data_samples'))

@@ -1,0 +1,52 @@
+"""Segment your own image with free-text class names.
+
+    python demo/image_demo.py IMAGE --classes "bus,car,road,sky" --out out.png
+        [--config CONFIG_OR_NAME] [--weights TAG_OR_PATH] [--checkpoint CKPT]
+        [--device cpu] [--label-map labels.png] [--opacity 0.5]
+
+Classes are comma-separated; synonyms of one class are joined with ";" ("person;people,car").
+"""
+import argparse
+import sys
+
+import clipseg
+from clipseg.apis.inference import DEFAULT_CONFIG
+from clipseg.apis.visualize import overlay, save_image, save_label_map
+from clipseg.models.text import parse_classes
+from clipseg.utils import load_image
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[1])
+    parser.add_argument('image')
+    parser.add_argument('--classes', required=True, help='"bus,car,road,sky" or a names file')
+    parser.add_argument('--out', default='out.png', help='overlay picture to write')
+    parser.add_argument('--config', default=DEFAULT_CONFIG, help='config file or name')
+    parser.add_argument('--weights', help='CLIP weights: pretrained tag or local checkpoint file')
+    parser.add_argument('--checkpoint', help='trained clipseg checkpoint (e.g. DINOiser heads)')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--label-map', help='also write the raw label map (palette PNG)')
+    parser.add_argument('--opacity', type=float, default=0.5)
+    args = parser.parse_args(argv)
+
+    try:
+        classes = parse_classes(args.classes)
+        image = load_image(args.image)
+        model = clipseg.init_model(args.config, weights=args.weights, checkpoint=args.checkpoint,
+                                   device=args.device)
+        result = clipseg.segment(model, image, classes=[';'.join(c) for c in classes])
+    except (ValueError, FileNotFoundError, RuntimeError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    names, share = result['classes'], result['pixel_share']
+    save_image(args.out, overlay(image, result['label_map'], names, share, args.opacity))
+    if args.label_map:
+        save_label_map(args.label_map, result['label_map'], len(names))
+    for name, s, score in sorted(zip(names, share, result['class_scores']), key=lambda t: -t[1]):
+        print(f'{name:>24s}  {100 * s:5.1f}% of pixels   mean prob {score:.3f}')
+    print(f'wrote {args.out}' + (f' and {args.label_map}' if args.label_map else ''))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,56 @@
+import os
+import warnings
+from pathlib import Path
+
+os.environ['HF_HUB_OFFLINE'] = '1'
+warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformableAttention``')
+
+import open_clip  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+import clipseg  # noqa: E402,F401
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / 'shared' / 'data' / 'voc_mini'
+
+TINY_VIT = dict(embed_dim=32,
+                vision_cfg=dict(image_size=64, layers=3, width=64, head_width=32, patch_size=16),
+                text_cfg=dict(context_length=77, vocab_size=49408, width=32, heads=2, layers=1))
+TINY_RN = dict(embed_dim=32,
+               vision_cfg=dict(image_size=64, layers=[1, 1, 1, 1], width=16, head_width=16),
+               text_cfg=dict(context_length=77, vocab_size=49408, width=32, heads=2, layers=1))
+
+
+def tiny_segmentor(attention='maskclip', model_cfg=TINY_VIT, classes='cat,dog,car', **test_cfg):
+    from mmseg.registry import MODELS
+    torch.manual_seed(0)
+    return MODELS.build(dict(type='ZeroShotSegmentor', clip=dict(model_name='tiny', model_cfg=model_cfg),
+                             attention=attention, class_names=classes,
+                             test_cfg=dict(dict(mode='slide', crop_size=(64, 64), stride=(32, 32)),
+                                           **test_cfg))).eval()
+
+
+@pytest.fixture(scope='session')
+def tiny_ckpt(tmp_path_factory):
+    """A local random-weight checkpoint of the tiny ViT CLIP."""
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp('ckpt') / 'tiny_vit.pt'
+    torch.save(open_clip.CLIP(**TINY_VIT).state_dict(), path)
+    return path
+
+
+@pytest.fixture(scope='session')
+def voc_mini():
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f'shared VOC sample not found at {SHARED_DATA}')
+    return SHARED_DATA
+
+
+def write_tiny_config(tmp_path, base, name='tiny.py'):
+    """A config inheriting ``base`` with the tiny ViT architecture swapped in."""
+    path = tmp_path / name
+    path.write_text(f"_base_ = ['{REPO / base}']\n"
+                    f"model = dict(clip=dict(model_name='tiny-vit', model_cfg={TINY_VIT!r}, "
+                    "pretrained=None))\n")
+    return path

@@ -1,0 +1,57 @@
+import torch
+
+from clipseg.models import CLIPResNet, CLIPViT
+from clipseg.models.clip_loader import create_clip
+from ..conftest import TINY_RN, TINY_VIT
+
+
+def test_vit_vanilla_matches_open_clip_blocks():
+    """With vanilla attention and the native input size, every block output equals open_clip's."""
+    torch.manual_seed(0)
+    visual = create_clip('tiny', model_cfg=TINY_VIT)[0].visual
+    adapter = CLIPViT(visual=visual, attention='vanilla', out_indices=(0, 1, 2))
+    x = torch.randn(2, 3, 64, 64)
+    ours = adapter(x)
+    ref = visual.forward_intermediates(x, indices=[0, 1, 2], intermediates_only=True)
+    for a, b in zip(ours[:3], ref['image_intermediates']):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+
+
+def test_vit_maskclip_is_value_path():
+    """MaskCLIP dense output = ln_post(x + out_proj(v) + FFN(...)) @ proj for every token."""
+    torch.manual_seed(0)
+    visual = create_clip('tiny', model_cfg=TINY_VIT)[0].visual
+    adapter = CLIPViT(visual=visual, attention='maskclip')
+    x = torch.randn(1, 3, 48, 80)
+    tokens, grid = adapter.embed(x)
+    for blk in visual.transformer.resblocks[:-1]:
+        tokens = blk(tokens)
+    blk = visual.transformer.resblocks[-1]
+    v = torch.nn.functional.linear(blk.ln_1(tokens), blk.attn.in_proj_weight, blk.attn.in_proj_bias)[..., 128:]
+    y = tokens + blk.attn.out_proj(v)
+    y = y + blk.mlp(blk.ln_2(y))
+    want = (visual.ln_post(y) @ visual.proj)[:, 1:].transpose(1, 2).reshape(1, 32, 3, 5)
+    torch.testing.assert_close(adapter(x)[-1], want, atol=1e-5, rtol=1e-5)
+
+
+def test_vit_intermediate_taps_and_any_size():
+    visual = create_clip('tiny', model_cfg=TINY_VIT)[0].visual
+    out = CLIPViT(visual=visual, out_indices=(-3,), tap='ln_2')(torch.randn(1, 3, 33, 17))
+    assert out[0].shape == (1, 64, 3, 2) and out[1].shape == (1, 32, 3, 2)
+
+
+def test_resnet_maskclip_is_v_then_c_proj():
+    torch.manual_seed(0)
+    visual = create_clip('tiny', model_cfg=TINY_RN)[0].visual
+    adapter = CLIPResNet(visual=visual, attention='maskclip', out_indices=(0, 3))
+    x = torch.randn(1, 3, 64, 96)
+    c1, c4, dense = adapter(x)
+    assert c1.shape[-2:] == (16, 24) and c4.shape[-2:] == (2, 3)
+    pool = visual.attnpool
+    want = pool.c_proj(pool.v_proj(c4.flatten(2).transpose(1, 2))).transpose(1, 2).reshape(1, 32, 2, 3)
+    torch.testing.assert_close(dense, want)
+
+
+def test_frozen_backbone_has_no_trainable_params():
+    visual = create_clip('tiny', model_cfg=TINY_VIT)[0].visual
+    assert not any(p.requires_grad for p in CLIPViT(visual=visual).parameters())

@@ -1,0 +1,57 @@
+"""Evaluate a clipseg config with mmseg's metrics through the mmengine Runner.
+
+    python tools/test.py CONFIG [--weights TAG_OR_PATH] [--checkpoint CKPT] [--data-root DIR]
+                                [--work-dir DIR] [--cfg-options k=v ...] [--show-dir DIR]
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+import clipseg  # noqa: F401  (registers clipseg into mmseg)
+from clipseg.apis import find_config
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Evaluate a clipseg segmentor')
+    parser.add_argument('config', help='config file or config name under configs/')
+    parser.add_argument('--weights', help='CLIP weights: open_clip pretrained tag or local file')
+    parser.add_argument('--checkpoint', help='trained clipseg checkpoint (e.g. DINOiser heads)')
+    parser.add_argument('--data-root', help='dataset root overriding the config')
+    parser.add_argument('--work-dir', help='where logs and results go')
+    parser.add_argument('--show-dir', help='save painted predictions here')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, e.g. model.test_cfg.mode=whole')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main():
+    args = parse_args()
+    cfg: Config = find_config(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.weights:
+        cfg.model.clip['pretrained'] = args.weights
+    if args.data_root:
+        cfg.test_dataloader.dataset.data_root = args.data_root
+    if args.checkpoint:
+        cfg.load_from = args.checkpoint
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
+        'work_dirs', osp.splitext(osp.basename(cfg.filename or 'config'))[0])
+    if args.show_dir:
+        cfg.default_hooks.visualization.update(draw=True, show=False, interval=1)
+        cfg.visualizer.save_dir = args.show_dir
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    print({k: round(float(v), 2) for k, v in metrics.items()})
+
+
+if __name__ == '__main__':
+    main()
