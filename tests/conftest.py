@@ -54,3 +54,24 @@ def write_tiny_config(tmp_path, base, name='tiny.py'):
                     f"model = dict(clip=dict(model_name='tiny-vit', model_cfg={TINY_VIT!r}, "
                     "pretrained=None))\n")
     return path
+
+TINY_DINO = dict(model_name='vit_base_patch16_224.dino', pretrained=False,
+                 model_kwargs=dict(embed_dim=32, depth=2, num_heads=2))
+
+
+def tiny_dinoiser(classes='background,cat,dog', **kwargs):
+    from mmseg.registry import MODELS
+    torch.manual_seed(0)
+    cfg = dict(type='CLIPDINOiser', clip=dict(model_name='tiny', model_cfg=TINY_VIT), proj_dim=16,
+               class_names=classes, teacher=TINY_DINO,
+               test_cfg=dict(mode='slide', crop_size=(64, 64), stride=(32, 32)))
+    cfg.update(kwargs)
+    return MODELS.build(cfg)
+
+
+def write_tiny_dinoiser_config(tmp_path, base, name='tiny_dinoiser.py', extra=''):
+    path = tmp_path / name
+    path.write_text(f"_base_ = ['{REPO / base}']\n"
+                    f"model = dict(clip=dict(model_name='tiny-vit', model_cfg={TINY_VIT!r}, "
+                    f"pretrained=None), proj_dim=16, teacher={TINY_DINO!r})\n" + extra)
+    return path

@@ -3,7 +3,8 @@ from .backbones import CLIPResNet, CLIPViT, build_clip_adapter
 from .clip_loader import WeightsUnavailableError, create_clip
 from .data_preprocessor import MixedSizeSegDataPreProcessor
 from .pamr import PAMR
-from .segmentors import ZeroShotSegmentor
+from .segmentors import CLIPDINOiser, ZeroShotSegmentor
+from .teachers import DINOTeacher, FOUNDBackground
 from .text import TextClassifier, parse_classes
 
 __all__ = ['CLIPViT', 'CLIPResNet', 'build_clip_adapter', 'create_clip', 'WeightsUnavailableError',

@@ -1,6 +1,7 @@
 """mmseg's SegDataPreProcessor, also accepting test batches of mixed image sizes."""
 import torch
 import torch.nn.functional as F
+from mmengine.structures import PixelData
 
 from mmseg.models.data_preprocessor import SegDataPreProcessor
 from mmseg.registry import MODELS
@@ -8,12 +9,14 @@ from mmseg.registry import MODELS
 
 @MODELS.register_module()
 class MixedSizeSegDataPreProcessor(SegDataPreProcessor):
-    """At test time, pads images of different sizes at the bottom/right to the largest one and
-    stacks them; each sample's ``img_shape`` still names its valid area, which the segmentors
-    crop back to, so a batch gives the same result as its images one by one."""
+    """Without a fixed ``size``/``size_divisor``, pads images of different sizes (and their
+    ground truth, with ``seg_pad_val``) at the bottom/right to the largest one and stacks them;
+    each sample's ``img_shape`` still names its valid area, which the segmentors crop back to,
+    so a batch gives the same result as its images one by one."""
 
     def forward(self, data: dict, training: bool = False) -> dict:
-        if training or self.test_cfg:
+        fixed = self.size is not None or self.size_divisor is not None
+        if (training and fixed) or (not training and self.test_cfg):
             return super().forward(data, training)
         data = self.cast_data(data)
         inputs = data['inputs']
@@ -26,4 +29,10 @@ class MixedSizeSegDataPreProcessor(SegDataPreProcessor):
         W = max(x.shape[2] for x in inputs)
         inputs = torch.stack([F.pad(x, (0, W - x.shape[2], 0, H - x.shape[1]), value=self.pad_val)
                               for x in inputs])
-        return dict(inputs=inputs, data_samples=data.get('data_samples'))
+        samples = data.get('data_samples')
+        for sample in (samples or []) if training else []:
+            if 'gt_sem_seg' in sample:
+                gt = sample.gt_sem_seg.data
+                sample.gt_sem_seg = PixelData(data=F.pad(gt, (0, W - gt.shape[-1], 0, H - gt.shape[-2]),
+                                                         value=self.seg_pad_val))
+        return dict(inputs=inputs, data_samples=samples)

@@ -1,0 +1,33 @@
+"""Every image under a folder, no labels: the training set of CLIP-DINOiser's heads."""
+import os
+from typing import List
+
+from mmengine.dataset import BaseDataset
+
+from mmseg.registry import DATASETS
+
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
+
+
+@DATASETS.register_module()
+class ImageFolderDataset(BaseDataset):
+    """Lists the images under ``data_root`` (recursively, sorted); ``num_samples`` keeps the first
+    N after a seeded shuffle (the paper samples 1,000 ImageNet images)."""
+
+    def __init__(self, num_samples: int = None, seed: int = 0, **kwargs):
+        self.num_samples, self.seed = num_samples, seed
+        super().__init__(**kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        root = self.data_root
+        if not root or not os.path.isdir(root):
+            raise FileNotFoundError(f'image folder not found: {root!r} (set data_root)')
+        paths = sorted(os.path.join(d, f) for d, _, files in os.walk(root) for f in files
+                       if f.lower().endswith(IMAGE_SUFFIXES))
+        if not paths:
+            raise ValueError(f'no images ({", ".join(IMAGE_SUFFIXES)}) under {root!r}')
+        if self.num_samples is not None and self.num_samples < len(paths):
+            import random
+            rng = random.Random(self.seed)
+            paths = sorted(rng.sample(paths, self.num_samples))
+        return [dict(img_path=p, seg_fields=[], reduce_zero_label=False) for p in paths]

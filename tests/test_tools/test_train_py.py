@@ -1,0 +1,45 @@
+from mmengine.runner.checkpoint import _load_checkpoint
+
+from ..conftest import write_tiny_dinoiser_config
+from .test_test_py import run
+
+TRAIN_OVERRIDES = """
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(4096, 64), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=(64, 64)),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackSegInputs'),
+]
+train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
+                        dataset=dict(num_samples=None, pipeline=train_pipeline))
+train_cfg = dict(max_iters=4)
+default_hooks = dict(checkpoint=dict(interval=2), logger=dict(interval=1))
+"""
+
+
+def test_train_then_test_on_voc_mini(tmp_path, voc_mini):
+    cfg = write_tiny_dinoiser_config(
+        tmp_path, 'configs/dinoiser/dinoiser_vit-b16_laion2b_train448_imagenet.py', extra=TRAIN_OVERRIDES)
+    work = tmp_path / 'work'
+    out = run(['tools/train.py', str(cfg), '--work-dir', str(work), '--cfg-options',
+               f'train_dataloader.dataset.data_root={voc_mini / "JPEGImages"}'])
+    assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
+    assert 'loss_corr' in out.stdout + out.stderr
+    ckpt = work / 'iter_4.pth'
+    state = _load_checkpoint(str(ckpt), map_location='cpu')['state_dict']
+    assert set(state) == {'obj_proj.weight', 'obj_proj.bias', 'bkg_decoder.weight', 'bkg_decoder.bias'}
+
+    test_cfg = write_tiny_dinoiser_config(
+        tmp_path, 'configs/dinoiser/dinoiser_vit-b16_laion2b_slide448_voc21.py', name='test.py')
+    out = run(['tools/test.py', str(test_cfg), '--checkpoint', str(ckpt), '--data-root', str(voc_mini),
+               '--work-dir', str(tmp_path / 'test_wd')])
+    assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
+    assert 'per class results' in out.stdout + out.stderr and "'mIoU'" in out.stdout
+    assert 'missing keys' not in (out.stdout + out.stderr).lower()
+
+    # resume continues from the last checkpoint
+    out = run(['tools/train.py', str(cfg), '--work-dir', str(work), '--resume', '--cfg-options',
+               f'train_dataloader.dataset.data_root={voc_mini / "JPEGImages"}', 'train_cfg.max_iters=6'])
+    assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
+    assert 'resumed' in (out.stdout + out.stderr).lower() and (work / 'iter_6.pth').exists()
