@@ -29,6 +29,17 @@ def parse_args():
     return args
 
 
+def init_cpu_distributed(cfg) -> None:
+    """mmengine's torchrun launcher assumes CUDA; on CPU-only machines start gloo ourselves."""
+    import torch
+    import torch.distributed as dist
+    if cfg.launcher == 'pytorch' and not torch.cuda.is_available() and not dist.is_initialized():
+        cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+        cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None,
+                                     broadcast_buffers=False, find_unused_parameters=False)
+        dist.init_process_group(backend='gloo')
+
+
 def main():
     args = parse_args()
     cfg = find_config(args.config)
@@ -44,6 +55,7 @@ def main():
         cfg.resume, cfg.load_from = True, None
     elif args.resume:
         cfg.resume, cfg.load_from = True, args.resume
+    init_cpu_distributed(cfg)
     Runner.from_cfg(cfg).train()
 
 

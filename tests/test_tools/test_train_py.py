@@ -1,6 +1,6 @@
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from ..conftest import write_tiny_dinoiser_config
+from ..conftest import REPO, write_tiny_dinoiser_config
 from .test_test_py import run
 
 TRAIN_OVERRIDES = """
@@ -43,3 +43,22 @@ def test_train_then_test_on_voc_mini(tmp_path, voc_mini):
                f'train_dataloader.dataset.data_root={voc_mini / "JPEGImages"}', 'train_cfg.max_iters=6'])
     assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
     assert 'resumed' in (out.stdout + out.stderr).lower() and (work / 'iter_6.pth').exists()
+
+
+def test_two_process_training_under_torchrun(tmp_path, voc_mini):
+    """tools/dist_train.sh → torchrun → mmengine's pytorch launcher (gloo on CPU)."""
+    import os
+    import subprocess
+    import sys
+    cfg = write_tiny_dinoiser_config(
+        tmp_path, 'configs/dinoiser/dinoiser_vit-b16_laion2b_train448_imagenet.py',
+        extra=TRAIN_OVERRIDES.replace('batch_size=2', 'batch_size=1').replace('max_iters=4', 'max_iters=2'))
+    env = dict(os.environ, HF_HUB_OFFLINE='1', PORT='29517',
+               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ['PATH'])
+    out = subprocess.run(['bash', 'tools/dist_train.sh', str(cfg), '2', '--work-dir', str(tmp_path / 'w'),
+                          '--cfg-options', f'train_dataloader.dataset.data_root={voc_mini / "JPEGImages"}'],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    log = out.stdout + out.stderr
+    assert out.returncode == 0, log[-3000:]
+    assert 'Distributed training: True' in log and 'Iter(train) [2/2]' in log
+    assert (tmp_path / 'w' / 'iter_2.pth').exists()
