@@ -44,7 +44,7 @@ class TextClassifier(nn.Module):
         self.templates = get_templates(templates)
         self.model_name = model_name
         self.weights_id = weights_id
-        self.cache_dir = cache_dir
+        self.cache_dir = os.path.expanduser(cache_dir) if cache_dir else None
         self.batch_size = batch_size
         self.num_text_forwards = 0
         self._cache: Dict[Tuple, Tuple[Tensor, Tensor]] = {}
