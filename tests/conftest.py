@@ -3,6 +3,7 @@ import warnings
 from pathlib import Path
 
 os.environ['HF_HUB_OFFLINE'] = '1'
+os.environ.setdefault('CLIPSEG_CACHE', __import__('tempfile').mkdtemp(prefix='clipseg-cache-'))
 warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformableAttention``')
 
 import open_clip  # noqa: E402

@@ -4,5 +4,5 @@ model = dict(
     clip=dict(model_name='ViT-B-16', pretrained='openai'),
     attention='sclip',
     templates='openai_imagenet',
-    text_cache_dir='~/.cache/clipseg/text',  # encode a prompt set once per machine
+    text_cache_dir='{{$CLIPSEG_CACHE:~/.cache/clipseg}}/text',  # encode a prompt set once per machine
     test_cfg=dict(mode='slide', crop_size=(224, 224), stride=(112, 112), logit_scale=40.0))
