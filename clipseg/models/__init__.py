@@ -2,8 +2,10 @@ from .attention import *  # noqa: F401,F403
 from .backbones import CLIPResNet, CLIPViT, build_clip_adapter
 from .clip_loader import WeightsUnavailableError, create_clip
 from .data_preprocessor import MixedSizeSegDataPreProcessor
+from .context_decoder import ContextDecoder
+from .heads import DenseCLIPHead
 from .pamr import PAMR
-from .segmentors import CLIPDINOiser, ZeroShotSegmentor
+from .segmentors import CLIPDINOiser, DenseCLIP, ZeroShotSegmentor
 from .teachers import DINOTeacher, FOUNDBackground
 from .text import TextClassifier, parse_classes
 

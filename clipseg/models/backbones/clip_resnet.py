@@ -21,6 +21,8 @@ class CLIPResNet(BaseModule):
     of the stages in ``out_indices`` (0..3; strides 4, 8, 16, 32), then the dense embedding
     (B, D, H/32, W/32) made by running attnpool on every spatial token with the chosen ``attention``
     variant. With ``'maskclip'`` that is v_proj then c_proj as 1×1 convs (MaskCLIP, Sec. 3.2).
+    With ``with_global=True`` (DenseCLIP) the last element is ``(global (B, D), dense (B, D, h, w))``,
+    the global token being attnpool's pooled output.
     """
     stride = 32
 
@@ -32,6 +34,7 @@ class CLIPResNet(BaseModule):
                  model_cfg: Optional[dict] = None,
                  visual: Optional[nn.Module] = None,
                  frozen: bool = True,
+                 with_global: bool = False,
                  init_cfg=None):
         super().__init__(init_cfg)
         if visual is None:
@@ -46,6 +49,9 @@ class CLIPResNet(BaseModule):
         self.frozen = frozen
         if frozen:
             self.visual.requires_grad_(False)
+        self.with_global = with_global
+        if with_global and self.attention.value_only:
+            raise ValueError('with_global needs an attention that mixes tokens (e.g. vanilla)')
 
     def init_weights(self):
         """CLIP weights come from open_clip; nothing to initialise here."""
@@ -56,8 +62,9 @@ class CLIPResNet(BaseModule):
             self.visual.eval()
         return self
 
-    def dense_attnpool(self, x: Tensor) -> Tensor:
-        """attnpool applied to every token of the (B, C, h, w) stage-4 map → (B, D, h, w)."""
+    def dense_attnpool(self, x: Tensor, keep_global: bool = False):
+        """attnpool applied to every token of the (B, C, h, w) stage-4 map → (B, D, h, w);
+        with ``keep_global`` also the pooled (B, D) global token."""
         pool = self.visual.attnpool
         B, _, h, w = x.shape
         tokens = x.flatten(2).transpose(1, 2)
@@ -69,7 +76,10 @@ class CLIPResNet(BaseModule):
             tokens = tokens + resize_pos_embed(pool.positional_embedding, (side, side), (h, w)).to(tokens.dtype)
             heads = pool.num_heads
             q, k, v = (split_heads(proj(tokens), heads) for proj in (pool.q_proj, pool.k_proj, pool.v_proj))
-            out = pool.c_proj(merge_heads(self.attention(q, k, v, (h, w))))[:, 1:]
+            out = pool.c_proj(merge_heads(self.attention(q, k, v, (h, w))))
+            if keep_global:
+                return out[:, 0], out[:, 1:].transpose(1, 2).reshape(B, -1, h, w)
+            out = out[:, 1:]
         return out.transpose(1, 2).reshape(B, -1, h, w)
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
@@ -82,5 +92,5 @@ class CLIPResNet(BaseModule):
             x = layer(x)
             if i in self.out_indices:
                 outs.append(x)
-        outs.append(self.dense_attnpool(x))
+        outs.append(self.dense_attnpool(x, keep_global=self.with_global))
         return tuple(outs)

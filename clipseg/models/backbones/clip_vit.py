@@ -44,6 +44,10 @@ class CLIPViT(BaseModule):
     map per entry of ``out_indices`` (block outputs, or the block's ``ln_2`` input normalised when
     ``tap='ln_2'``), then the dense embedding (B, D, h, w), h = ⌈H/p⌉, w = ⌈W/p⌉, D = CLIP's
     embedding width. The last block runs the chosen ``attention`` variant.
+
+    DenseCLIP options: ``multiscale=True`` turns the ``out_indices`` maps (4 of them) into strides
+    4, 8, 16, 32 (deconvolutions, identity, max-pool, as in DenseCLIP's ViT); ``with_global=True``
+    makes the last element ``(global (B, D), dense (B, D, h, w))`` with the CLS embedding.
     """
 
     def __init__(self,
@@ -55,6 +59,8 @@ class CLIPViT(BaseModule):
                  model_cfg: Optional[dict] = None,
                  visual: Optional[nn.Module] = None,
                  frozen: bool = True,
+                 multiscale: bool = False,
+                 with_global: bool = False,
                  init_cfg=None):
         super().__init__(init_cfg)
         if visual is None:
@@ -78,9 +84,21 @@ class CLIPViT(BaseModule):
         self.frozen = frozen
         if frozen:
             self.visual.requires_grad_(False)
+        self.with_global = with_global
+        self.multiscale = None
+        if multiscale:
+            if len(self.out_indices) != 4:
+                raise ValueError('multiscale needs 4 out_indices, e.g. (3, 5, 7, 11)')
+            C = self.width
+            self.multiscale = nn.ModuleList([
+                nn.Sequential(nn.ConvTranspose2d(C, C, 2, 2), nn.BatchNorm2d(C), nn.GELU(),
+                              nn.ConvTranspose2d(C, C, 2, 2)),
+                nn.ConvTranspose2d(C, C, 2, 2),
+                nn.GroupNorm(1, C),
+                nn.MaxPool2d(2, 2)])
 
     def init_weights(self):
-        """CLIP weights come from open_clip; nothing to initialise here."""
+        """CLIP weights come from open_clip; only the multiscale ops keep PyTorch's init."""
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -142,8 +160,13 @@ class CLIPViT(BaseModule):
                 x = tapped = block(x)
             if i in self.out_indices:
                 outs.append(self.to_map(tapped, grid))
+        if self.multiscale is not None:
+            outs = [op(o) for op, o in zip(self.multiscale, outs)]
         dense = self.visual.ln_post(x)
         if self.visual.proj is not None:
             dense = dense @ self.visual.proj
-        outs.append(self.to_map(dense, grid))
+        if self.with_global:
+            outs.append((dense[:, 0], self.to_map(dense, grid)))
+        else:
+            outs.append(self.to_map(dense, grid))
         return tuple(outs)

@@ -1,0 +1,3 @@
+from .pixel_text_head import DenseCLIPHead
+
+__all__ = ['DenseCLIPHead']
