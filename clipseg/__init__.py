@@ -13,7 +13,7 @@ from . import mmcv_lite_compat
 
 mmcv_lite_compat.apply()
 
-from . import datasets, models  # noqa: E402,F401
+from . import datasets, engine, models  # noqa: E402,F401
 from .apis import init_model, segment  # noqa: E402
 
 __version__ = '0.1.0'

@@ -25,3 +25,4 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=6250, val_interval=10 ** 9
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000),
                      logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False))
 test_cfg = None  # evaluate with the dinoiser_*_slide448_{dataset} configs and the trained heads
+custom_hooks = [dict(type='RNGStateHook')]  # dropout continues exactly on --resume
