@@ -133,6 +133,8 @@ def create_clip(model_name: str = 'ViT-B-16',
             load_checkpoint_into(model, pretrained, model_name)
         return model.eval(), tokenizer
 
+    if pretrained and pretrained.startswith('hf-hub:'):
+        model_name, pretrained = pretrained, None  # --weights hf-hub:org/repo names the whole model
     _check_model_name(model_name)
     is_file = bool(pretrained) and (os.path.sep in pretrained or os.path.isfile(pretrained)
                                     or pretrained.endswith(('.pt', '.pth', '.bin', '.safetensors')))

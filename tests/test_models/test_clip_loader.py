@@ -40,3 +40,10 @@ def test_missing_and_corrupt_checkpoint(tmp_path):
     bad.write_bytes(b'not a checkpoint')
     with pytest.raises(ValueError, match='cannot read CLIP checkpoint'):
         create_clip('tiny', str(bad), model_cfg=TINY_VIT)
+
+
+def test_offline_hf_hub_name_fails_at_once(monkeypatch):
+    monkeypatch.setenv('HF_HUB_OFFLINE', '1')
+    monkeypatch.setenv('HF_HOME', '/nonexistent-hf-home')
+    with pytest.raises(WeightsUnavailableError, match='hf-hub:laion/nothing-here'):
+        create_clip('ViT-B-16', 'hf-hub:laion/nothing-here')

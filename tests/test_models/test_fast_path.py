@@ -45,3 +45,13 @@ def _sample(img, ori):
     s = SegDataSample()
     s.set_metainfo(dict(img_shape=tuple(img.shape[-2:]), ori_shape=ori))
     return s
+
+
+def test_labels_only_shortcut_equals_probabilities_path():
+    seg = tiny_segmentor(classes=[f'class {i}' for i in range(7)], mode='slide')
+    img = torch.randn(1, 3, 96, 112)
+    full = seg.predict(img)[0].pred_sem_seg.data
+    seg.test_cfg['keep_logits'] = False
+    fast = seg.predict(img)[0]
+    assert 'seg_logits' not in fast
+    assert (fast.pred_sem_seg.data != full).float().mean() < 1e-3

@@ -192,8 +192,13 @@ class ZeroShotSegmentor(BaseSegmentor):
                 yield r0, self._class_probs(torch.einsum('hy,qhx->qyx', Ry[:, r0:r0 + band], cols), emb)
 
         K = emb.num_classes
-        probs_out = logits.new_empty((K, H, W)) if cfg['keep_logits'] else None
         labels = torch.empty((H, W), dtype=torch.long, device=logits.device)
+        if not cfg['keep_logits'] and Q == K and not cfg['prob_thd'] and cfg['area_thd'] is None:
+            # labels only: softmax is monotonic, so the argmax of the resized logits is enough
+            for r0 in range(0, H, band):
+                labels[r0:r0 + band] = torch.einsum('hy,qhx->qyx', Ry[:, r0:r0 + band], cols).argmax(0)
+            return labels, None
+        probs_out = logits.new_empty((K, H, W)) if cfg['keep_logits'] else None
         area = torch.zeros(K, device=logits.device)
         for r0, probs in bands():
             labels[r0:r0 + probs.shape[1]] = self._labels(probs, None)
