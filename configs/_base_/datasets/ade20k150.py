@@ -1,21 +1,7 @@
 # ade20k150: test split, mmseg's ADE20KDataset. `data_root` is overridable with --cfg-options.
-dataset_type = 'ADE20KDataset'
-data_root = 'data/ade/ADEChallengeData2016'
+_base_ = ['./zero_shot_test.py']
 class_names = '{{fileDirname}}/class_names/ade20k150.txt'
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(2048, 336), keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs'),
-]
-test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='images/validation', seg_map_path='annotations/validation'),
-        pipeline=test_pipeline))
-test_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+test_dataloader = dict(dataset=dict(
+    type='ADE20KDataset',
+    data_root='data/ade/ADEChallengeData2016',
+    data_prefix=dict(img_path='images/validation', seg_map_path='annotations/validation')))

@@ -1,21 +1,7 @@
 # coco_object: test split, mmseg's COCOObjectDataset. `data_root` is overridable with --cfg-options.
-dataset_type = 'COCOObjectDataset'
-data_root = 'data/coco_stuff164k'
+_base_ = ['./zero_shot_test.py']
 class_names = '{{fileDirname}}/class_names/coco_object.txt'
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(2048, 336), keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs'),
-]
-test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='images/val2017', seg_map_path='annotations/val2017'),
-        pipeline=test_pipeline))
-test_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+test_dataloader = dict(dataset=dict(
+    type='COCOObjectDataset',
+    data_root='data/coco_stuff164k',
+    data_prefix=dict(img_path='images/val2017', seg_map_path='annotations/val2017')))

@@ -1,22 +1,8 @@
 # context60: test split, mmseg's PascalContextDataset. `data_root` is overridable with --cfg-options.
-dataset_type = 'PascalContextDataset'
-data_root = 'data/VOCdevkit/VOC2010'
+_base_ = ['./zero_shot_test.py']
 class_names = '{{fileDirname}}/class_names/context60.txt'
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(2048, 336), keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs'),
-]
-test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='JPEGImages', seg_map_path='SegmentationClassContext'),
-        ann_file='ImageSets/SegmentationContext/val.txt',
-        pipeline=test_pipeline))
-test_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+test_dataloader = dict(dataset=dict(
+    type='PascalContextDataset',
+    data_root='data/VOCdevkit/VOC2010',
+    data_prefix=dict(img_path='JPEGImages', seg_map_path='SegmentationClassContext'),
+    ann_file='ImageSets/SegmentationContext/val.txt'))
