@@ -4,8 +4,9 @@ exactly the crops the segmentor processes, in the same run, on the same inputs.
     python tools/benchmark.py [--model ViT-B-16] [--weights TAG_OR_FILE] [--device cpu]
                               [--runs 3] [--json out.json] [--sections main,text,size,classes,batch]
 
-Reports images/s, ms/image, peak memory and the ratio to the floor (median of --runs after
---warmup runs). Text embeddings are cached before timing except in the 'text' section. With no
+Reports images/s, ms/image, peak memory and the ratio to the floor: each run times the floor
+and then the method on the same inputs, and the ratio is the median of the per-run ratios
+(after --warmup runs). Text embeddings are cached before timing except in the 'text' section. With no
 --weights the models have random weights: speed does not depend on them.
 """
 import argparse
@@ -63,20 +64,34 @@ class PeakMemory:
             self.mib = (self.peak - self.base) / 2 ** 20
 
 
-def timed(fn, device, runs, warmup):
-    """Median seconds of ``fn()`` over ``runs`` after ``warmup``; peak memory of the runs."""
+def timed(fn, device, runs, warmup, floor=None):
+    """Median seconds of ``fn()`` over ``runs`` after ``warmup``, and peak memory of the runs.
+
+    With ``floor`` (a second callable), each run times the floor right before ``fn`` and the
+    ratio is the median of the per-run ratios: slow drifts of a shared machine cancel out.
+    Returns (seconds, peak MiB, floor seconds or None, ratio or None)."""
     sync = torch.cuda.synchronize if torch.device(device).type == 'cuda' else (lambda: None)
+
+    def clock(f):
+        sync()
+        start = time.perf_counter()
+        f()
+        sync()
+        return time.perf_counter() - start
     for _ in range(warmup):
         fn()
-    sync()
-    times = []
+        if floor is not None:
+            floor()
+    times, floors = [], []
     with PeakMemory(device) as mem:
         for _ in range(runs):
-            start = time.perf_counter()
-            fn()
-            sync()
-            times.append(time.perf_counter() - start)
-    return statistics.median(times), mem.mib
+            if floor is not None:
+                floors.append(clock(floor))
+            times.append(clock(fn))
+    if floor is None:
+        return statistics.median(times), mem.mib, None, None
+    ratio = statistics.median(t / f for t, f in zip(times, floors))
+    return statistics.median(times), mem.mib, statistics.median(floors), ratio
 
 
 def build_segmentor(args, attention, mode, crop, stride, classes, templates='name_only'):
@@ -122,11 +137,11 @@ def make_images(batch, short, device, aspect=4 / 3):
     return torch.randn(batch, 3, short, int(round(short * aspect / 16)) * 16, device=device)
 
 
-def row(name, mode, batch, secs, mem, floor_secs, n_images, windows):
+def row(name, mode, batch, secs, mem, ratio, n_images, windows):
     ms = 1000 * secs / n_images
     return dict(method=name, mode=mode, batch=batch, windows=windows, ms_per_image=round(ms, 1),
                 images_per_s=round(n_images / secs, 3), peak_mib=round(mem, 1),
-                ratio_to_floor=round(secs / floor_secs, 3) if floor_secs else None)
+                ratio_to_floor=round(ratio, 3))
 
 
 def section_main(args, floors):
@@ -135,17 +150,17 @@ def section_main(args, floors):
     for mode in ('slide', 'whole'):
         for batch in (1, args.batch):
             images = make_images(batch, args.short, args.device)
-            fn, n_win = floor_fn(args, images, mode, args.crop, args.stride, floors)
-            floor_secs, mem = timed(fn, args.device, args.runs, args.warmup)
-            rows.append(row('floor (open_clip visual)', mode, batch, floor_secs, mem, floor_secs, batch, n_win))
+            floor, n_win = floor_fn(args, images, mode, args.crop, args.stride, floors)
+            secs, mem, _, _ = timed(floor, args.device, args.runs, args.warmup)
+            rows.append(row('floor (open_clip visual)', mode, batch, secs, mem, 1.0, batch, n_win))
             print_row(rows[-1])
             for method in VARIANTS + ('dinoiser',):
                 if method == 'dinoiser' and mode == 'whole':
                     continue
-                crop = args.crop
-                seg = build_segmentor(args, method, mode, crop, args.stride, classes)
-                secs, mem = timed(lambda: seg.predict(images), args.device, args.runs, args.warmup)
-                rows.append(row(method, mode, batch, secs, mem, floor_secs, batch, n_win))
+                seg = build_segmentor(args, method, mode, args.crop, args.stride, classes)
+                secs, mem, _, ratio = timed(lambda: seg.predict(images), args.device, args.runs,
+                                            args.warmup, floor=floor)
+                rows.append(row(method, mode, batch, secs, mem, ratio, batch, n_win))
                 print_row(rows[-1])
                 del seg
     return rows
@@ -180,13 +195,13 @@ def section_scaling(args, floors, what):
     segs = {}
     for short, k, batch in settings:
         images = make_images(batch, short, args.device)
-        fn, n_win = floor_fn(args, images, 'slide', args.crop, args.stride, floors)
-        floor_secs, _ = timed(fn, args.device, args.runs, args.warmup)
+        floor, n_win = floor_fn(args, images, 'slide', args.crop, args.stride, floors)
         if k not in segs:
             segs[k] = build_segmentor(args, 'maskclip', 'slide', args.crop, args.stride,
                                       [f'class {i}' for i in range(k)])
-        secs, mem = timed(lambda: segs[k].predict(images), args.device, args.runs, args.warmup)
-        r = row('maskclip', 'slide', batch, secs, mem, floor_secs, batch, n_win)
+        secs, mem, _, ratio = timed(lambda: segs[k].predict(images), args.device, args.runs,
+                                    args.warmup, floor=floor)
+        r = row('maskclip', 'slide', batch, secs, mem, ratio, batch, n_win)
         r.update(short_side=short, classes=k, ms_per_window=round(1000 * secs / n_win, 1))
         rows.append(r)
         print_row(r)

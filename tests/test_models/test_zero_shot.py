@@ -110,12 +110,15 @@ def _recording(fn, calls):
     return wrapped
 
 
-def test_banded_resize_matches_full_interpolation():
+def test_banded_stitching_matches_full_interpolation():
+    from clipseg.models.segmentors.zero_shot import Window
     seg = tiny_segmentor(mode='whole', logit_scale=40.0, band_bytes=2 ** 12)
     emb = seg.class_embeddings()
-    logits = torch.randn(3, 7, 9)
-    labels, probs = seg.finish_image(logits, (123, 77), emb)
-    ref = F.interpolate(logits[None], size=(123, 77), mode='bilinear', align_corners=False)[0]
+    grid = torch.randn(3, 7, 9)
+    image = torch.zeros(3, 100, 140)                 # a 7×9 patch grid, cropped to 100×140
+    labels, probs = seg.finish_image([Window((0, 0, 100, 140), grid)], image, (123, 77), emb)
+    up = F.interpolate(grid[None], size=(112, 144), mode='bilinear', align_corners=False)[..., :100, :140]
+    ref = F.interpolate(up, size=(123, 77), mode='bilinear', align_corners=False)[0]
     ref_probs = F.softmax(ref * 40.0, dim=0)
     torch.testing.assert_close(probs, ref_probs, atol=1e-5, rtol=1e-4)
     top2 = ref_probs.topk(2, dim=0).values

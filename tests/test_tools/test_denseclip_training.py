@@ -44,13 +44,21 @@ def overrides(root, iters):
             'model.data_preprocessor.size=[64,64]']
 
 
+def with_validation(args, every):
+    args = list(args)
+    args[args.index('train_cfg.val_interval=1000')] = f'train_cfg.val_interval={every}'
+    return args
+
+
 def test_resume_ends_where_an_unbroken_run_ends(synthetic, tmp_path):
+    """Dropout on, validation in between: the resumed run repeats the unbroken one bit for bit."""
     unbroken, broken = tmp_path / 'unbroken', tmp_path / 'broken'
-    out = run(['tools/train.py', CONFIG, '--work-dir', str(unbroken), *overrides(synthetic, 6)])
+    out = run(['tools/train.py', CONFIG, '--work-dir', str(unbroken), *with_validation(overrides(synthetic, 6), 2)])
     assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
-    out = run(['tools/train.py', CONFIG, '--work-dir', str(broken), *overrides(synthetic, 4)])
+    out = run(['tools/train.py', CONFIG, '--work-dir', str(broken), *with_validation(overrides(synthetic, 4), 2)])
     assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
-    out = run(['tools/train.py', CONFIG, '--work-dir', str(broken), '--resume', *overrides(synthetic, 6)])
+    out = run(['tools/train.py', CONFIG, '--work-dir', str(broken), '--resume',
+               *with_validation(overrides(synthetic, 6), 2)])
     assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
     assert 'resumed' in (out.stdout + out.stderr).lower()
     a = _load_checkpoint(str(unbroken / 'iter_6.pth'), map_location='cpu')['state_dict']
@@ -63,9 +71,8 @@ def test_resume_ends_where_an_unbroken_run_ends(synthetic, tmp_path):
 
 
 def test_validation_reports_miou(synthetic, tmp_path):
-    args = overrides(synthetic, 2)
-    args[args.index('train_cfg.val_interval=1000')] = 'train_cfg.val_interval=2'
-    out = run(['tools/train.py', CONFIG, '--work-dir', str(tmp_path / 'w'), *args])
+    out = run(['tools/train.py', CONFIG, '--work-dir', str(tmp_path / 'w'),
+               *with_validation(overrides(synthetic, 2), 2)])
     assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
     assert 'mIoU' in out.stdout + out.stderr and 'red circle' in out.stdout + out.stderr
 

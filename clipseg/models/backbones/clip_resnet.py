@@ -4,17 +4,17 @@ from typing import Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmseg.registry import MODELS
 from ..attention import LastBlockAttention, build_attention
 from ..clip_loader import create_clip
+from .clip_tower import CLIPTowerAdapter
 from .clip_vit import merge_heads, resize_pos_embed, split_heads
 
 
 @MODELS.register_module()
-class CLIPResNet(BaseModule):
+class CLIPResNet(CLIPTowerAdapter):
     """open_clip ModifiedResNet returning stage maps and dense features in CLIP's joint space.
 
     ``forward(x)`` with ``x`` (B, 3, H, W) (padded to a multiple of 32) returns a tuple: the outputs
@@ -36,31 +36,18 @@ class CLIPResNet(BaseModule):
                  frozen: bool = True,
                  with_global: bool = False,
                  init_cfg=None):
-        super().__init__(init_cfg)
         if visual is None:
             visual = create_clip(model_name, pretrained, model_cfg)[0].visual
         if not hasattr(visual, 'attnpool'):
             raise TypeError(f'{model_name!r} has no ModifiedResNet image tower; use CLIPViT for ViTs')
-        self.visual = visual
+        super().__init__(visual, frozen, init_cfg)
         self.attention = build_attention(attention)
         self.out_indices = tuple(i % 4 for i in out_indices)
         self.patch_size = (self.stride, self.stride)
         self.embed_dim = visual.attnpool.c_proj.out_features
-        self.frozen = frozen
-        if frozen:
-            self.visual.requires_grad_(False)
         self.with_global = with_global
         if with_global and self.attention.value_only:
             raise ValueError('with_global needs an attention that mixes tokens (e.g. vanilla)')
-
-    def init_weights(self):
-        """CLIP weights come from open_clip; nothing to initialise here."""
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        if self.frozen:
-            self.visual.eval()
-        return self
 
     def dense_attnpool(self, x: Tensor, keep_global: bool = False):
         """attnpool applied to every token of the (B, C, h, w) stage-4 map → (B, D, h, w);

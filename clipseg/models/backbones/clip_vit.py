@@ -4,12 +4,12 @@ from typing import Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmseg.registry import MODELS
 from ..attention import LastBlockAttention, build_attention
 from ..clip_loader import create_clip
+from .clip_tower import CLIPTowerAdapter
 
 
 def resize_pos_embed(pos_embed: Tensor, src_grid: Tuple[int, int], dst_grid: Tuple[int, int]) -> Tensor:
@@ -36,7 +36,7 @@ def merge_heads(x: Tensor) -> Tensor:
 
 
 @MODELS.register_module()
-class CLIPViT(BaseModule):
+class CLIPViT(CLIPTowerAdapter):
     """open_clip ViT image tower returning dense features in CLIP's joint embedding space.
 
     ``forward(x)`` with ``x`` (B, 3, H, W), any H, W (padded at the bottom/right to a multiple of the
@@ -62,7 +62,6 @@ class CLIPViT(BaseModule):
                  multiscale: bool = False,
                  with_global: bool = False,
                  init_cfg=None):
-        super().__init__(init_cfg)
         if visual is None:
             visual = create_clip(model_name, pretrained, model_cfg)[0].visual
         if not hasattr(visual, 'transformer') or not hasattr(visual, 'conv1'):
@@ -72,7 +71,10 @@ class CLIPViT(BaseModule):
             raise TypeError('open_clip transformer must run batch-first (open_clip >= 2.24)')
         if tap not in ('block', 'ln_2'):
             raise ValueError(f"tap must be 'block' or 'ln_2', got {tap!r}")
-        self.visual = visual
+        if not isinstance(visual.transformer.resblocks[-1].attn, nn.MultiheadAttention):
+            raise TypeError(f'{model_name!r}: the last block uses a custom attention module; only '
+                            'open_clip towers built on nn.MultiheadAttention are supported')
+        super().__init__(visual, frozen, init_cfg)
         self.attention = build_attention(attention)
         depth = len(visual.transformer.resblocks)
         self.out_indices = tuple(i % depth for i in out_indices)
@@ -81,9 +83,6 @@ class CLIPViT(BaseModule):
             else (visual.patch_size, visual.patch_size)
         self.width = visual.conv1.out_channels
         self.embed_dim = visual.proj.shape[1] if visual.proj is not None else self.width
-        self.frozen = frozen
-        if frozen:
-            self.visual.requires_grad_(False)
         self.with_global = with_global
         self.multiscale = None
         if multiscale:
@@ -96,15 +95,6 @@ class CLIPViT(BaseModule):
                 nn.ConvTranspose2d(C, C, 2, 2),
                 nn.GroupNorm(1, C),
                 nn.MaxPool2d(2, 2)])
-
-    def init_weights(self):
-        """CLIP weights come from open_clip; only the multiscale ops keep PyTorch's init."""
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        if self.frozen:
-            self.visual.eval()
-        return self
 
     def pad_to_patches(self, x: Tensor) -> Tensor:
         ph, pw = self.patch_size

@@ -70,8 +70,8 @@ class CLIPDINOiser(ZeroShotSegmentor):
         corr = (proj.transpose(1, 2) @ proj).reshape(B, h * w, h, w)
         return corr, self.bkg_decoder(F.normalize(mid, dim=1))
 
-    def window_logits(self, crops: Tensor, emb: ClassEmbeddings) -> Tensor:
-        """(N, 3, hc, wc) → (N, Q, hc, wc) query probabilities after pooling and background."""
+    def grid_logits(self, crops: Tensor, emb: ClassEmbeddings) -> Tensor:
+        """(N, 3, hc, wc) → (N, Q, gh, gw) query probabilities after pooling and background."""
         mid, dense = self.backbone(crops)
         corr, bkg = self.heads(mid)
         pooled = F.normalize(correlation_pool(dense.float(), corr, self.gamma), dim=1)
@@ -81,10 +81,7 @@ class CLIPDINOiser(ZeroShotSegmentor):
             foreground = torch.sigmoid(bkg[:, 0]) > 0.5
             uncertain = probs.max(dim=1).values < self.delta
             probs[:, bg_query][uncertain & ~foreground] = 1.0
-        ph, pw = self.backbone.patch_size
-        hc, wc = crops.shape[-2:]
-        size = (-(-hc // ph) * ph, -(-wc // pw) * pw)
-        return F.interpolate(probs, size=size, mode='bilinear', align_corners=False)[..., :hc, :wc]
+        return probs
 
     # ----- training ----------------------------------------------------------------------------
     def teachers(self):

@@ -1,7 +1,7 @@
 """Training-free open-vocabulary segmentor: CLIP dense features · class text embeddings."""
 import math
 import os
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -34,6 +34,19 @@ DEFAULT_TEST_CFG = dict(
     keep_logits=True,      # store per-class probabilities in `seg_logits`
     band_bytes=2 ** 28,    # memory per band of the full-resolution output
 )
+
+
+class Window(NamedTuple):
+    """One window of an image: its box (y1, x1, y2, x2) and (Q, gh, gw) grid logits."""
+    box: Tuple[int, int, int, int]
+    logits: Tensor
+
+
+class Stitch(NamedTuple):
+    """Separable form of an image's stitched logits: rows = gyᵀ @ parts (see ``stitch``)."""
+    gy: Tensor          # (G, H_out): all windows' grid rows → output rows
+    parts: Tensor       # (G, W_out * Q): grid rows already mapped to output columns
+    num_queries: int
 
 
 def weights_id(model_name: str, pretrained: Optional[str]) -> Optional[str]:
@@ -113,43 +126,100 @@ class ZeroShotSegmentor(BaseSegmentor):
         """(N, 3, h, w) normalised crops → (N, D, h/p, w/p) features in CLIP's joint space."""
         return self.backbone(crops)[-1]
 
-    def window_logits(self, crops: Tensor, emb: ClassEmbeddings) -> Tensor:
-        """(N, 3, hc, wc) → (N, Q, hc, wc) cosine similarities, upsampled from the patch grid."""
+    def grid_logits(self, crops: Tensor, emb: ClassEmbeddings) -> Tensor:
+        """(N, 3, hc, wc) → (N, Q, ⌈hc/p⌉, ⌈wc/p⌉) cosine similarities on the patch grid."""
         feats = F.normalize(self.dense_features(crops).float(), dim=1)
-        logits = torch.einsum('ndhw,qd->nqhw', feats, emb.queries.float())
+        return torch.einsum('ndhw,qd->nqhw', feats, emb.queries.float())
+
+    def window_logits(self, crops: Tensor, emb: ClassEmbeddings) -> Tensor:
+        """(N, 3, hc, wc) → (N, Q, hc, wc): grid logits upsampled bilinearly to the window (the
+        reference formulation; inference computes the same through ``stitch``)."""
+        logits = self.grid_logits(crops, emb)
         ph, pw = self.backbone.patch_size
         hc, wc = crops.shape[-2:]
-        padded = (math.ceil(hc / ph) * ph, math.ceil(wc / pw) * pw)
-        logits = F.interpolate(logits, size=padded, mode='bilinear', align_corners=False)
-        return logits[..., :hc, :wc]
+        size = (logits.shape[-2] * ph, logits.shape[-1] * pw)
+        return F.interpolate(logits, size=size, mode='bilinear', align_corners=False)[..., :hc, :wc]
 
     # ----- one batch ---------------------------------------------------------------------------
-    def image_logits(self, images: List[Tensor], emb: ClassEmbeddings) -> List[Tensor]:
-        """Each (3, H_i, W_i) image → (Q, H_i, W_i) window-averaged logits. Windows of all images
-        go through the backbone together, ``max_windows`` at a time, grouped by crop size."""
+    def run_windows(self, images: List[Tensor], emb: ClassEmbeddings) -> List[List[Window]]:
+        """Each (3, H_i, W_i) image → its windows with their grid logits. Windows of all images go
+        through the backbone together, ``max_windows`` at a time, grouped by crop size."""
         cfg = self.test_cfg
-        jobs = []  # (image index, y1, x1, y2, x2)
+        jobs = []  # (image index, (y1, x1, y2, x2))
         for i, img in enumerate(images):
             H, W = img.shape[-2:]
-            if cfg['mode'] == 'whole':
-                jobs.append((i, 0, 0, H, W))
-            else:
-                jobs += [(i, *win) for win in slide_windows(H, W, tuple(cfg['crop_size']),
-                                                            tuple(cfg['stride']))]
-        Q = emb.queries.shape[0]
-        sums = [img.new_zeros((Q, *img.shape[-2:]), dtype=torch.float32) for img in images]
-        counts = [img.new_zeros((1, *img.shape[-2:]), dtype=torch.float32) for img in images]
+            boxes = [(0, 0, H, W)] if cfg['mode'] == 'whole' else slide_windows(
+                H, W, tuple(cfg['crop_size']), tuple(cfg['stride']))
+            jobs += [(i, box) for box in boxes]
         by_size: Dict[Tuple[int, int], list] = {}
         for job in jobs:
-            by_size.setdefault((job[3] - job[1], job[4] - job[2]), []).append(job)
+            y1, x1, y2, x2 = job[1]
+            by_size.setdefault((y2 - y1, x2 - x1), []).append(job)
+        out: List[List[Window]] = [[] for _ in images]
         for group in by_size.values():
             for start in range(0, len(group), cfg['max_windows']):
                 chunk = group[start:start + cfg['max_windows']]
-                crops = torch.stack([images[i][:, y1:y2, x1:x2] for i, y1, x1, y2, x2 in chunk])
-                for (i, y1, x1, y2, x2), logit in zip(chunk, self.window_logits(crops, emb)):
-                    sums[i][:, y1:y2, x1:x2] += logit
-                    counts[i][:, y1:y2, x1:x2] += 1
-        return [s / c for s, c in zip(sums, counts)]
+                crops = torch.stack([images[i][:, y1:y2, x1:x2] for i, (y1, x1, y2, x2) in chunk])
+                for (i, box), logit in zip(chunk, self.grid_logits(crops, emb)):
+                    out[i].append(Window(box, logit))
+        return out
+
+    def stitch(self, windows: List[Window], image_hw: Tuple[int, int],
+               out_shape: Tuple[int, int]) -> Stitch:
+        """Prepare the exact, separable form of: upsample every window's grid logits to the window,
+        average overlapping windows, resize the image to ``out_shape`` (all bilinear, linear maps).
+
+        Every window contributes Gyᵀ L Gx (Gy: its grid rows → output rows, Gx: grid columns →
+        output columns); windows of one row share Gy, so L Gx is summed per row of windows.
+        ``stitched_rows`` evaluates any band of output rows from the result."""
+        (H, W), (Ho, Wo) = image_hw, out_shape
+        device = windows[0].logits.device
+        ph, pw = self.backbone.patch_size
+        count_y, count_x = torch.zeros(H, device=device), torch.zeros(W, device=device)
+        row_spans, col_spans = set(), set()
+        for win in windows:
+            row_spans.add((win.box[0], win.box[2]))
+            col_spans.add((win.box[1], win.box[3]))
+        for y1, y2 in row_spans:
+            count_y[y1:y2] += 1
+        for x1, x2 in col_spans:
+            count_x[x1:x2] += 1
+        if (count_y == 0).any() or (count_x == 0).any() or \
+                len(windows) != len(row_spans) * len(col_spans):
+            raise RuntimeError('windows must form a grid covering the image')  # counts separate
+        to_out_y = resize_matrix(H, Ho, device) / count_y[:, None]      # (H, Ho): average, resize
+        to_out_x = resize_matrix(W, Wo, device) / count_x[:, None]
+
+        def placed(n_grid, patch, a, b, to_out):
+            up = resize_matrix(n_grid, n_grid * patch, device)[:, :b - a]   # (g, b - a)
+            return up @ to_out[a:b]                                          # (g, out)
+
+        plan: Dict[Tuple[int, int], List] = {}
+        for win in windows:
+            y1, x1, y2, x2 = win.box
+            gx = placed(win.logits.shape[-1], pw, x1, x2, to_out_x)
+            part = torch.einsum('qhw,wx->hxq', win.logits, gx)                # (gh, Wo, Q)
+            if (y1, y2) in plan:
+                plan[(y1, y2)][1] += part
+            else:
+                plan[(y1, y2)] = [placed(win.logits.shape[-2], ph, y1, y2, to_out_y), part]
+        gy = torch.cat([v[0] for v in plan.values()])                        # (G, Ho)
+        parts = torch.cat([v[1] for v in plan.values()])                     # (G, Wo, Q)
+        return Stitch(gy, parts.flatten(1), parts.shape[2])
+
+    @staticmethod
+    def stitched_rows(plan: 'Stitch', r0: int, r1: int) -> Tensor:
+        """Rows ``r0:r1`` of the stitched logits, (Q, r1 - r0, W_out), as one matrix product."""
+        rows = plan.gy[:, r0:r1].t() @ plan.parts                            # (b, Wo * Q)
+        return rows.view(rows.shape[0], -1, plan.num_queries).permute(2, 0, 1)
+
+    def image_logits(self, images: List[Tensor], emb: ClassEmbeddings) -> List[Tensor]:
+        """Each (3, H_i, W_i) image → (Q, H_i, W_i) window-averaged logits at its own size."""
+        out = []
+        for img, windows in zip(images, self.run_windows(images, emb)):
+            H, W = img.shape[-2:]
+            out.append(self.stitched_rows(self.stitch(windows, (H, W), (H, W)), 0, H))
+        return out
 
     def _class_probs(self, logits: Tensor, emb: ClassEmbeddings) -> Tensor:
         """(Q, ...) query logits → (K, ...) class probabilities (max over each class's synonyms)."""
@@ -170,36 +240,37 @@ class ZeroShotSegmentor(BaseSegmentor):
             labels[best < cfg['prob_thd']] = cfg['bg_idx']
         return labels
 
-    def finish_image(self, logits: Tensor, out_shape: Tuple[int, int], emb: ClassEmbeddings,
-                     image: Optional[Tensor] = None) -> Tuple[Tensor, Optional[Tensor]]:
-        """(Q, h, w) logits → (H, W) labels and optional (K, H, W) probabilities at ``out_shape``.
+    def finish_image(self, windows: List[Window], image: Tensor, out_shape: Tuple[int, int],
+                     emb: ClassEmbeddings) -> Tuple[Tensor, Optional[Tensor]]:
+        """An image's windows → (H, W) labels and optional (K, H, W) probabilities at ``out_shape``.
 
-        The bilinear resize is done as two matrix products, band by band, so memory stays
-        bounded by ``band_bytes`` for any output size unless PAMR or ``keep_logits`` needs all."""
+        The output is computed band by band from the stitched form, so memory stays bounded by
+        ``band_bytes`` for any output size, unless PAMR or ``keep_logits`` needs it all."""
         cfg = self.test_cfg
         H, W = out_shape
-        Q, h, w = logits.shape
+        plan = self.stitch(windows, tuple(image.shape[-2:]), out_shape)
+        Q, K = emb.queries.shape[0], emb.num_classes
         if self.pamr is not None:
-            full = F.interpolate(logits[None], size=out_shape, mode='bilinear', align_corners=False)
+            full = self.stitched_rows(plan, 0, H)
             img = F.interpolate(image[None].float(), size=out_shape, mode='bilinear', align_corners=False)
-            logits, (h, w) = self.pamr(img, full)[0], (H, W)
-        Ry = resize_matrix(h, H, logits.device)
-        cols = torch.einsum('qhw,wx->qhx', logits, resize_matrix(w, W, logits.device))
+            full = self.pamr(img, full[None])[0]
+            logits_rows = lambda r0, r1: full[:, r0:r1]  # noqa: E731
+        else:
+            logits_rows = lambda r0, r1: self.stitched_rows(plan, r0, r1)  # noqa: E731
         band = max(1, int(cfg['band_bytes'] // (4 * max(Q, 1) * W * 2)))
+        labels = torch.empty((H, W), dtype=torch.long, device=image.device)
+        if not cfg['keep_logits'] and Q == K and not cfg['prob_thd'] and cfg['area_thd'] is None:
+            # labels only: softmax is monotonic, so the argmax of the logits is enough
+            for r0 in range(0, H, band):
+                labels[r0:r0 + band] = logits_rows(r0, r0 + band).argmax(0)
+            return labels, None
 
         def bands():
             for r0 in range(0, H, band):
-                yield r0, self._class_probs(torch.einsum('hy,qhx->qyx', Ry[:, r0:r0 + band], cols), emb)
+                yield r0, self._class_probs(logits_rows(r0, r0 + band), emb)
 
-        K = emb.num_classes
-        labels = torch.empty((H, W), dtype=torch.long, device=logits.device)
-        if not cfg['keep_logits'] and Q == K and not cfg['prob_thd'] and cfg['area_thd'] is None:
-            # labels only: softmax is monotonic, so the argmax of the resized logits is enough
-            for r0 in range(0, H, band):
-                labels[r0:r0 + band] = torch.einsum('hy,qhx->qyx', Ry[:, r0:r0 + band], cols).argmax(0)
-            return labels, None
-        probs_out = logits.new_empty((K, H, W)) if cfg['keep_logits'] else None
-        area = torch.zeros(K, device=logits.device)
+        probs_out = image.new_empty((K, H, W), dtype=torch.float32) if cfg['keep_logits'] else None
+        area = torch.zeros(K, device=image.device)
         for r0, probs in bands():
             labels[r0:r0 + probs.shape[1]] = self._labels(probs, None)
             area += torch.bincount(probs.argmax(dim=0).flatten(), minlength=K)
@@ -238,12 +309,12 @@ class ZeroShotSegmentor(BaseSegmentor):
         emb = self.class_embeddings()
         metas = self._metas(inputs, data_samples)
         images = self._valid_images(inputs, metas)
-        all_logits = self.image_logits(images, emb)
+        all_windows = self.run_windows(images, emb)
         if data_samples is None:
             data_samples = [SegDataSample() for _ in images]
-        for img, logits, meta, sample in zip(images, all_logits, metas, data_samples):
+        for img, windows, meta, sample in zip(images, all_windows, metas, data_samples):
             ori = tuple(meta.get('ori_shape', img.shape[-2:])[:2])
-            labels, probs = self.finish_image(logits, ori, emb, img)
+            labels, probs = self.finish_image(windows, img, ori, emb)
             sample.set_data(dict(pred_sem_seg=PixelData(data=labels[None])))
             if probs is not None:
                 sample.set_data(dict(seg_logits=PixelData(data=probs)))
