@@ -1,8 +1,8 @@
 """Fill the two gaps of the upstream OpenMMLab set (mmcv-lite + mmengine 0.10.7) on today's torch.
 
 1. mmcv-lite ships no compiled ops, yet ``mmseg.utils`` imports ``mmcv.ops`` at import time, which
-   imports ``mmcv._ext``. We register a placeholder module for ``mmcv._ext`` so the import succeeds;
-   an op that really needs it fails when looked up, naming the missing op.
+   imports ``mmcv._ext`` and checks that each op is there. We register a placeholder module for
+   ``mmcv._ext`` whose ops exist but fail when called, naming the missing op.
 2. torch>=2.6 loads checkpoints with ``weights_only=True``; mmengine 0.10.7 checkpoints hold a
    ``HistoryBuffer`` and numpy scalars (mmengine issue #1655). We allow exactly those types with
    ``torch.serialization.add_safe_globals``; safe loading stays on.
@@ -26,13 +26,18 @@ def _installed(dist_name: str) -> bool:
 
 
 class _MissingOps(types.ModuleType):
-    """Stands in for ``mmcv._ext``; every attribute lookup says which op is missing."""
+    """Stands in for ``mmcv._ext``: every op is a function that raises, naming itself."""
 
     def __getattr__(self, name):
         if name.startswith('__'):
             raise AttributeError(name)
-        raise ImportError(f'mmcv compiled op {name!r} is not available: mmcv-lite ships no compiled '
-                          'ops. Install the onedl set (pip install "clipseg[onedl]") or a full mmcv.')
+
+        def missing(*args, **kwargs):
+            raise RuntimeError(f'mmcv compiled op {name!r} is not available: mmcv-lite ships no '
+                               'compiled ops. Install the onedl set (pip install "clipseg[onedl]") '
+                               'or a full mmcv build.')
+        missing.__name__ = name
+        return missing
 
 
 def _install_ext_placeholder() -> None:
