@@ -2,7 +2,7 @@
 import subprocess
 import sys
 
-from .conftest import REPO, TINY_VIT
+from .conftest import TINY_VIT
 
 
 def test_custom_imports_register_into_mmseg(tmp_path):

@@ -91,7 +91,6 @@ def test_training_lowers_loss_and_checkpoint_reloads_identically():
     seg = tiny_dinoiser()
     imgs = torch.randn(4, 3, 64, 64)
     imgs[:, :, 16:48, 16:48] += 2.0
-    params = [p for p in seg.parameters() if p.requires_grad]
     assert {n.split('.')[0] for n, p in seg.named_parameters() if p.requires_grad} == {'obj_proj', 'bkg_decoder'}
     opt = torch.optim.AdamW([{'params': seg.obj_proj.parameters(), 'lr': 1e-2},
                              {'params': seg.bkg_decoder.parameters(), 'lr': 1e-2}])

@@ -1,5 +1,4 @@
 """Training-free open-vocabulary segmentor: CLIP dense features · class text embeddings."""
-import math
 import os
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
@@ -67,6 +66,8 @@ class ZeroShotSegmentor(BaseSegmentor):
     class queries → (B, Q, h, w), bilinear upsampling to the window; windows of one image are
     averaged. Per image: resize to the original shape, optional PAMR, softmax(logit_scale · s) over
     queries, max over each class's synonyms (SCLIP), area and probability thresholds, argmax.
+    The upsampling, averaging and resizing are linear and separable: ``stitch`` evaluates them as
+    matrix products, band by band, straight from the patch-grid logits.
 
     Args:
         clip: ``create_clip`` arguments: ``model_name``, ``pretrained`` (tag, local file or None),
@@ -89,8 +90,8 @@ class ZeroShotSegmentor(BaseSegmentor):
                  data_preprocessor: Optional[dict] = None,
                  init_cfg=None):
         if data_preprocessor is None:
-            data_preprocessor = dict(type='mmseg.MixedSizeSegDataPreProcessor', mean=OPENAI_MEAN, std=OPENAI_STD,
-                                     bgr_to_rgb=True, pad_val=0, seg_pad_val=255)
+            data_preprocessor = dict(type='mmseg.MixedSizeSegDataPreProcessor', mean=OPENAI_MEAN,
+                                     std=OPENAI_STD, bgr_to_rgb=True, pad_val=0, seg_pad_val=255)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         clip = dict(clip)
         model, tokenizer = create_clip(**clip)

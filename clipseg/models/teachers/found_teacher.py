@@ -4,7 +4,6 @@ import os
 from typing import Optional
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmseg.registry import MODELS
