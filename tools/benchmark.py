@@ -147,14 +147,14 @@ def row(name, mode, batch, secs, mem, ratio, n_images, windows):
 def section_main(args, floors):
     rows = []
     classes = [f'class {i}' for i in range(21)]
-    for mode in ('slide', 'whole'):
+    for mode in args.modes.split(','):
         for batch in (1, args.batch):
             images = make_images(batch, args.short, args.device)
             floor, n_win = floor_fn(args, images, mode, args.crop, args.stride, floors)
             secs, mem, _, _ = timed(floor, args.device, args.runs, args.warmup)
             rows.append(row('floor (open_clip visual)', mode, batch, secs, mem, 1.0, batch, n_win))
             print_row(rows[-1])
-            for method in VARIANTS + ('dinoiser',):
+            for method in args.methods.split(','):
                 if method == 'dinoiser' and mode == 'whole':
                     continue
                 seg = build_segmentor(args, method, mode, args.crop, args.stride, classes)
@@ -234,6 +234,9 @@ def main(argv=None):
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--text-templates', default='openai_imagenet')
     parser.add_argument('--sections', default='main,text,size,classes,batch')
+    parser.add_argument('--methods', default=','.join(VARIANTS + ('dinoiser',)),
+                        help='methods of the main table')
+    parser.add_argument('--modes', default='slide,whole', help='modes of the main table')
     parser.add_argument('--json')
     args = parser.parse_args(argv)
     torch.set_grad_enabled(False)
