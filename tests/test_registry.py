@@ -11,11 +11,13 @@ def test_custom_imports_register_into_mmseg(tmp_path):
         "custom_imports = dict(imports=['clipseg'], allow_failed_imports=False)\n"
         f"model = dict(type='ZeroShotSegmentor', clip=dict(model_name='t', model_cfg={TINY_VIT!r}),\n"
         "             attention=dict(type='NACLIPAttention', std=3.0), class_names='a,b')\n")
+    # Config.fromfile imports clipseg (custom_imports) before anything imports mmseg.models,
+    # as mmseg's own tools do; with mmcv-lite that order is needed (see README).
     code = ("from mmengine.config import Config\n"
+            f"cfg = Config.fromfile({str(cfg)!r})\n"
             "from mmseg.registry import MODELS\n"
             "from mmseg.utils import register_all_modules\n"
             "register_all_modules()\n"
-            f"cfg = Config.fromfile({str(cfg)!r})\n"
             "m = MODELS.build(cfg.model)\n"
             "print(type(m).__name__, type(m.backbone.attention).__name__, m.backbone.attention.std)\n")
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=tmp_path,

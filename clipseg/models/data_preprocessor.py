@@ -20,7 +20,9 @@ class MixedSizeSegDataPreProcessor(SegDataPreProcessor):
             return super().forward(data, training)
         data = self.cast_data(data)
         inputs = data['inputs']
-        if self._channel_conversion and inputs[0].size(0) == 3:
+        # the attribute lost its underscore between mmseg releases (1.2.2 vs the onedl fork)
+        swap = getattr(self, '_channel_conversion', getattr(self, 'channel_conversion', False))
+        if swap and inputs[0].size(0) == 3:
             inputs = [x[[2, 1, 0], ...] for x in inputs]
         inputs = [x.float() for x in inputs]
         if self._enable_normalize:
