@@ -49,6 +49,10 @@ def main():
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(cfg.filename or 'config'))[0])
     if args.amp:
+        import torch
+        if not torch.cuda.is_available():
+            raise SystemExit('--amp needs a GPU (mmengine\'s AmpOptimWrapper); on the CPU train '
+                             'without it, in fp32')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
