@@ -72,9 +72,9 @@ class CLIPDINOiser(ZeroShotSegmentor):
 
     def grid_logits(self, crops: Tensor, emb: ClassEmbeddings) -> Tensor:
         """(N, 3, hc, wc) → (N, Q, gh, gw) query probabilities after pooling and background."""
-        mid, dense = self.backbone(crops)
+        mid, dense = self.encode_crops(crops)
         corr, bkg = self.heads(mid)
-        pooled = F.normalize(correlation_pool(dense.float(), corr, self.gamma), dim=1)
+        pooled = F.normalize(correlation_pool(dense, corr, self.gamma), dim=1)
         probs = F.softmax(100.0 * torch.einsum('ndhw,qd->nqhw', pooled, emb.queries.float()), dim=1)
         if self.apply_background:
             bg_query = int((emb.query_class == self.test_cfg['bg_idx']).nonzero()[0])

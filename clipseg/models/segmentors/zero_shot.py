@@ -14,6 +14,7 @@ from ..backbones import build_clip_adapter
 from ..clip_loader import create_clip
 from ..pamr import PAMR
 from ..text import ClassEmbeddings, TextClassifier
+from .fast_backbone import FastBackbone, check_options
 from .windows import resize_matrix, slide_windows
 
 OPENAI_MEAN = [0.48145466 * 255, 0.4578275 * 255, 0.40821073 * 255]
@@ -32,6 +33,9 @@ DEFAULT_TEST_CFG = dict(
     max_windows=16,        # windows per backbone forward: bounds memory in slide mode
     keep_logits=True,      # store per-class probabilities in `seg_logits`
     band_bytes=2 ** 28,    # memory per band of the full-resolution output
+    precision='fp32',      # backbone under autocast: 'fp32' (off), 'fp16' or 'bf16'
+    channels_last=False,   # backbone weights and crops in channels-last layout
+    compile=False,         # torch.compile the backbone: True or a dict of torch.compile arguments
 )
 
 
@@ -103,6 +107,9 @@ class ZeroShotSegmentor(BaseSegmentor):
         self.test_cfg = {**DEFAULT_TEST_CFG, **(test_cfg or {})}
         if self.test_cfg['mode'] not in ('slide', 'whole'):
             raise ValueError(f"test_cfg.mode must be 'slide' or 'whole', got {self.test_cfg['mode']!r}")
+        check_options(self.test_cfg['precision'], self.test_cfg['channels_last'],
+                      self.test_cfg['compile'])
+        self.fast_backbone = FastBackbone()
         steps = self.test_cfg['pamr_steps']
         self.pamr = PAMR(steps, self.test_cfg['pamr_dilations']) if steps else None
         self.class_names = class_names
@@ -123,13 +130,21 @@ class ZeroShotSegmentor(BaseSegmentor):
     def extract_feat(self, inputs: Tensor) -> Tuple[Tensor, ...]:
         return self.backbone(inputs)
 
+    def encode_crops(self, crops: Tensor) -> Tuple[Tensor, ...]:
+        """Backbone outputs (float32) for (N, 3, h, w) crops, run with test_cfg's ``precision``,
+        ``channels_last`` and ``compile``."""
+        cfg = self.test_cfg
+        check_options(cfg['precision'], cfg['channels_last'], cfg['compile'])
+        return self.fast_backbone(self.backbone, crops, cfg['precision'], cfg['channels_last'],
+                                  cfg['compile'])
+
     def dense_features(self, crops: Tensor) -> Tensor:
         """(N, 3, h, w) normalised crops → (N, D, h/p, w/p) features in CLIP's joint space."""
-        return self.backbone(crops)[-1]
+        return self.encode_crops(crops)[-1]
 
     def grid_logits(self, crops: Tensor, emb: ClassEmbeddings) -> Tensor:
         """(N, 3, hc, wc) → (N, Q, ⌈hc/p⌉, ⌈wc/p⌉) cosine similarities on the patch grid."""
-        feats = F.normalize(self.dense_features(crops).float(), dim=1)
+        feats = F.normalize(self.dense_features(crops), dim=1)
         return torch.einsum('ndhw,qd->nqhw', feats, emb.queries.float())
 
     def window_logits(self, crops: Tensor, emb: ClassEmbeddings) -> Tensor:
