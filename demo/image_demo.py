@@ -2,7 +2,7 @@
 
     python demo/image_demo.py IMAGE --classes "bus,car,road,sky" --out out.png
         [--config CONFIG_OR_NAME] [--weights TAG_OR_PATH] [--checkpoint CKPT]
-        [--device cpu] [--label-map labels.png] [--opacity 0.5]
+        [--device cpu] [--precision fp32] [--label-map labels.png] [--opacity 0.5]
 
 Classes are comma-separated; synonyms of one class are joined with ";" ("person;people,car").
 """
@@ -25,6 +25,8 @@ def main(argv=None):
     parser.add_argument('--weights', help='CLIP weights: pretrained tag or local checkpoint file')
     parser.add_argument('--checkpoint', help='trained clipseg checkpoint (e.g. DINOiser heads)')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--precision', choices=['fp32', 'fp16', 'bf16'], default=None,
+                        help="CLIP forward under autocast (e.g. fp16 on a GPU); default: the config's")
     parser.add_argument('--label-map', help='also write the raw label map (palette PNG)')
     parser.add_argument('--opacity', type=float, default=0.5)
     args = parser.parse_args(argv)
@@ -32,8 +34,9 @@ def main(argv=None):
     try:
         classes = parse_classes(args.classes)
         image = load_image(args.image)
+        options = {'model.test_cfg.precision': args.precision} if args.precision else None
         model = clipseg.init_model(args.config, weights=args.weights, checkpoint=args.checkpoint,
-                                   device=args.device)
+                                   device=args.device, cfg_options=options)
         result = clipseg.segment(model, image, classes=[';'.join(c) for c in classes])
     except (ValueError, FileNotFoundError, RuntimeError) as err:
         print(f'error: {err}', file=sys.stderr)

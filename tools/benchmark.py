@@ -2,12 +2,18 @@
 exactly the crops the segmentor processes, in the same run, on the same inputs.
 
     python tools/benchmark.py [--model ViT-B-16] [--weights TAG_OR_FILE] [--device cpu]
-                              [--runs 3] [--json out.json] [--sections main,text,size,classes,batch]
+                              [--runs 3] [--json out.json]
+                              [--sections main,text,size,classes,batch,options]
+                              [--precision fp32|fp16|bf16] [--channels-last] [--compile]
 
 Reports images/s, ms/image, peak memory and the ratio to the floor: each run times the floor
 and then the method on the same inputs, and the ratio is the median of the per-run ratios
 (after --warmup runs). Text embeddings are cached before timing except in the 'text' section. With no
 --weights the models have random weights: speed does not depend on them.
+
+--precision/--channels-last/--compile apply to the floor and to the methods alike. The 'options'
+section times MaskCLIP and DINOiser (slide, --batch) under each option against the fp32 floor and
+against the floor run with the same option.
 """
 import argparse
 import json
@@ -21,6 +27,7 @@ import open_clip
 import torch
 
 import clipseg  # noqa: F401
+from clipseg.models.segmentors.fast_backbone import autocast
 from clipseg.models.segmentors.windows import slide_windows
 from mmseg.registry import MODELS
 
@@ -94,10 +101,20 @@ def timed(fn, device, runs, warmup, floor=None):
     return statistics.median(times), mem.mib, statistics.median(floors), ratio
 
 
-def build_segmentor(args, attention, mode, crop, stride, classes, templates='name_only'):
+def speed_options(args):
+    """The test_cfg speed options the command line asks for."""
+    compile = False
+    if args.compile:
+        compile = dict(mode=args.compile) if args.compile != 'default' else True
+    return dict(precision=args.precision, channels_last=args.channels_last, compile=compile)
+
+
+def build_segmentor(args, attention, mode, crop, stride, classes, templates='name_only',
+                    options=None):
     clip = dict(model_name=args.model, pretrained=args.weights)
     test_cfg = dict(mode=mode, crop_size=(crop, crop), stride=(stride, stride),
-                    max_windows=args.max_windows, keep_logits=False)
+                    max_windows=args.max_windows, keep_logits=False,
+                    **(options or speed_options(args)))
     if attention == 'dinoiser':
         cfg = dict(type='CLIPDINOiser', clip=clip, templates=templates, class_names=classes,
                    test_cfg=test_cfg)
@@ -109,8 +126,10 @@ def build_segmentor(args, attention, mode, crop, stride, classes, templates='nam
     return seg
 
 
-def floor_fn(args, images, mode, crop, stride, cache):
-    """A bare open_clip ``visual`` forward over the crops ``mode`` would process."""
+def floor_fn(args, images, mode, crop, stride, cache, options=None):
+    """A bare open_clip ``visual`` forward over the crops ``mode`` would process, with the same
+    precision, layout and compilation as the methods."""
+    options = options or speed_options(args)
     H, W = images.shape[-2:]
     if mode == 'whole':
         size, crops = (H, W), images
@@ -118,17 +137,25 @@ def floor_fn(args, images, mode, crop, stride, cache):
         wins = slide_windows(H, W, (crop, crop), (stride, stride))
         size = (min(crop, H), min(crop, W))
         crops = torch.cat([images[:, :, y1:y2, x1:x2] for y1, x1, y2, x2 in wins])
-    key = size
+    key = (size, options['channels_last'], repr(options['compile']))
     if key not in cache:
-        model = open_clip.create_model(args.model, force_image_size=size)
-        cache[key] = model.visual.to(args.device).eval()
+        visual = open_clip.create_model(args.model, force_image_size=size).visual
+        visual = visual.to(args.device).eval()
+        if options['channels_last']:
+            visual = visual.to(memory_format=torch.channels_last)
+        if options['compile']:
+            visual = torch.compile(visual, **({} if options['compile'] is True else options['compile']))
+        cache[key] = visual
     visual = cache[key]
+    if options['channels_last']:
+        crops = crops.contiguous(memory_format=torch.channels_last)
     chunk = args.max_windows
 
     @torch.no_grad()
     def run():
-        for start in range(0, crops.shape[0], chunk):
-            visual(crops[start:start + chunk])
+        with autocast(crops.device, options['precision']):
+            for start in range(0, crops.shape[0], chunk):
+                visual(crops[start:start + chunk])
     return run, crops.shape[0]
 
 
@@ -208,9 +235,68 @@ def section_scaling(args, floors, what):
     return rows
 
 
+def section_options(args, floors):
+    """Each speed option alone (and fp16/bf16 with channels-last and compile), MaskCLIP and
+    DINOiser in slide mode at --batch: ratio to the floor with the same option and to fp32's."""
+    base = dict(precision='fp32', channels_last=False, compile=False)
+    settings = [('fp32', base), ('channels-last', dict(base, channels_last=True)),
+                ('compile', dict(base, compile=True))]
+    for p in ('bf16', 'fp16'):
+        settings += [(p, dict(base, precision=p)),
+                     (f'{p} + channels-last + compile', dict(precision=p, channels_last=True,
+                                                             compile=True))]
+    if args.skip_options:
+        settings = [s for s in settings if not any(k in s[0] for k in args.skip_options.split(','))]
+    classes = [f'class {i}' for i in range(21)]
+    images = make_images(args.batch, args.short, args.device)
+    fp32_floor, n_win = floor_fn(args, images, 'slide', args.crop, args.stride, floors, base)
+    rows = []
+    for name, options in settings:
+        floor, _ = floor_fn(args, images, 'slide', args.crop, args.stride, floors, options)
+        fns = {'floor (open_clip visual)': floor}
+        for method in args.methods.split(','):
+            if method in ('maskclip', 'dinoiser'):
+                seg = build_segmentor(args, method, 'slide', args.crop, args.stride, classes,
+                                      options=options)
+                fns[method] = lambda seg=seg: seg.predict(images)
+        times, mems = clock_each(fns, fp32_floor, args.device, args.runs, args.warmup)
+        for method, secs in times.items():
+            r = row(method, 'slide', args.batch, statistics.median(secs), mems[method],
+                    statistics.median(t / f for t, f in zip(secs, times['floor (open_clip visual)'])),
+                    args.batch, n_win)
+            r.update(options=name, speedup_vs_fp32_floor=round(statistics.median(
+                f / t for t, f in zip(secs, times['fp32 floor'])), 3))
+            if method != 'fp32 floor':
+                rows.append(r)
+                print_row(r)
+        del fns
+    return rows
+
+
+def clock_each(fns, fp32_floor, device, runs, warmup):
+    """Per-run seconds of each callable and of ``fp32_floor``, timed one after the other in
+    every run (after ``warmup`` untimed runs), and each callable's peak memory."""
+    sync = torch.cuda.synchronize if torch.device(device).type == 'cuda' else (lambda: None)
+    fns = dict(fns, **{'fp32 floor': fp32_floor})
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times, mems = {k: [] for k in fns}, {k: 0.0 for k in fns}
+    for _ in range(runs):
+        for name, fn in fns.items():
+            with PeakMemory(device) as mem:
+                sync()
+                start = time.perf_counter()
+                fn()
+                sync()
+                times[name].append(time.perf_counter() - start)
+            mems[name] = max(mems[name], mem.mib)
+    return times, mems
+
+
 def print_row(r):
-    keys = ('method', 'mode', 'batch', 'windows', 'short_side', 'classes', 'ms_per_image',
-            'images_per_s', 'peak_mib', 'ratio_to_floor')
+    keys = ('options', 'method', 'mode', 'batch', 'windows', 'short_side', 'classes',
+            'ms_per_image', 'images_per_s', 'peak_mib', 'ratio_to_floor', 'speedup_vs_fp32_floor')
     print(' | '.join(f'{k}={r[k]}' for k in keys if k in r), flush=True)
 
 
@@ -237,22 +323,37 @@ def main(argv=None):
     parser.add_argument('--methods', default=','.join(VARIANTS + ('dinoiser',)),
                         help='methods of the main table')
     parser.add_argument('--modes', default='slide,whole', help='modes of the main table')
+    parser.add_argument('--precision', default='fp32', choices=['fp32', 'fp16', 'bf16'],
+                        help='autocast dtype of the backbone (floor and methods)')
+    parser.add_argument('--channels-last', action='store_true')
+    parser.add_argument('--compile', nargs='?', const='default', default=None,
+                        help='torch.compile the backbones; optional mode, e.g. max-autotune')
+    parser.add_argument('--skip-options', default='',
+                        help="comma list of option names to leave out of the 'options' section")
     parser.add_argument('--json')
     args = parser.parse_args(argv)
     torch.set_grad_enabled(False)
     floors, report = {}, dict(device=args.device, model=args.model, torch=torch.__version__,
-                              threads=torch.get_num_threads())
+                              threads=torch.get_num_threads(), options=speed_options(args))
+    if torch.device(args.device).type == 'cuda':
+        report['gpu'] = torch.cuda.get_device_name()
     for section in args.sections.split(','):
         print(f'== {section}', flush=True)
         if section == 'main':
             report['main'] = section_main(args, floors)
         elif section == 'text':
             report['text'] = section_text(args)
+        elif section == 'options':
+            report['options_table'] = section_options(args, floors)
         else:
             report[section] = section_scaling(args, floors, section)
     if 'main' in report:
         print(markdown(report['main'], ['method', 'mode', 'batch', 'windows', 'ms_per_image',
                                         'images_per_s', 'peak_mib', 'ratio_to_floor']))
+    if 'options_table' in report:
+        print(markdown(report['options_table'], ['options', 'method', 'batch', 'windows',
+                                                 'ms_per_image', 'images_per_s', 'peak_mib',
+                                                 'ratio_to_floor', 'speedup_vs_fp32_floor']))
     for s in ('size', 'classes', 'batch'):
         if s in report:
             print(markdown(report[s], ['short_side', 'classes', 'batch', 'windows', 'ms_per_image',

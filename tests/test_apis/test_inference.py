@@ -58,3 +58,13 @@ def test_bad_inputs(model, tmp_path):
         clipseg.segment(model, str(bad), classes='a,b')
     with pytest.raises(FileNotFoundError, match='no config'):
         clipseg.init_model('no_such_config_name')
+
+
+def test_speed_options_reach_the_model_through_cfg_options(tmp_path, tiny_ckpt):
+    cfg = write_tiny_config(tmp_path, ANY_IMAGE)
+    fast = clipseg.init_model(str(cfg), weights=str(tiny_ckpt), cfg_options={
+        'model.test_cfg.precision': 'bf16', 'model.test_cfg.channels_last': True})
+    assert fast.test_cfg['precision'] == 'bf16' and fast.test_cfg['channels_last']
+    assert fast.test_cfg['crop_size'] == (224, 224)   # the config's other settings are kept
+    res = clipseg.segment(fast, _images()[0], classes='cat,dog,road')
+    assert res['label_map'].shape == (90, 140)

@@ -27,7 +27,7 @@ def test_demo_writes_overlay_and_label_map(tmp_path, tiny_ckpt, voc_mini):
     out_png, labels = tmp_path / 'out.png', tmp_path / 'labels.png'
     res = run(['demo/image_demo.py', str(img), '--classes', 'bus,car,road,sky;clouds',
                '--config', str(cfg), '--weights', str(tiny_ckpt), '--out', str(out_png),
-               '--label-map', str(labels)])
+               '--label-map', str(labels), '--precision', 'bf16'])
     assert res.returncode == 0, res.stderr[-3000:]
     import cv2
     from PIL import Image
