@@ -63,3 +63,32 @@ def test_two_process_training_under_torchrun(tmp_path, voc_mini):
     assert out.returncode == 0, log[-3000:]
     assert 'Distributed training: True' in log and 'Iter(train) [2/2]' in log
     assert (tmp_path / 'w' / 'iter_2.pth').exists()
+
+
+def test_cached_teacher_training_reuses_targets_from_the_second_epoch(tmp_path, voc_mini):
+    cache = tmp_path / 'teacher_cache'
+    cfg = write_tiny_dinoiser_config(
+        tmp_path, 'configs/dinoiser/dinoiser_vit-b16_laion2b_train448_imagenet_cached.py', extra="""
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(4096, 64), keep_ratio=True),
+    dict(type='CenterCrop', crop_size=64),
+    dict(type='PackSegInputs'),
+]
+train_dataloader = dict(batch_size=1, num_workers=0, persistent_workers=False,
+                        dataset=dict(num_samples=None, pipeline=train_pipeline))
+train_cfg = dict(max_iters=6)
+default_hooks = dict(checkpoint=dict(interval=6), logger=dict(interval=1))
+""")
+    out = run(['tools/train.py', str(cfg), '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+               f'train_dataloader.dataset.data_root={voc_mini / "JPEGImages"}',
+               f'model.teacher_cache_dir={cache}'])
+    log = out.stdout + out.stderr
+    assert out.returncode == 0, log[-3000:]
+    images = len(list((voc_mini / 'JPEGImages').glob('*.jpg')))
+    assert len(list(cache.rglob('*.pt'))) == images          # 6 iterations, one file per image
+    hits = [line.split('teacher_cache_hits: ')[1].split()[0] for line in log.splitlines()
+            if 'teacher_cache_hits: ' in line]
+    assert len(hits) == 6
+    assert [float(h) for h in hits[:images]] == [0.0] * images
+    assert [float(h) for h in hits[images:]] == [1.0] * (6 - images)

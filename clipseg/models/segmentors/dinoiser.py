@@ -48,6 +48,7 @@ class CLIPDINOiser(ZeroShotSegmentor):
                  apply_background: bool = False,
                  teacher: Optional[dict] = None,
                  background_teacher: Optional[dict] = None,
+                 teacher_cache_dir: Optional[str] = None,
                  **kwargs):
         kwargs.setdefault('attention', 'maskclip')
         kwargs['backbone_cfg'] = dict(out_indices=(feats_idx,), tap='ln_2')
@@ -60,7 +61,9 @@ class CLIPDINOiser(ZeroShotSegmentor):
         self.bkg_decoder = nn.Conv2d(width, 1, 1)
         self.gamma, self.delta, self.apply_background = gamma, delta, apply_background
         self.teacher_cfg, self.background_cfg = teacher, background_teacher
+        self.teacher_cache_dir = teacher_cache_dir
         self._teachers: List[nn.Module] = []  # built on first training step, never saved
+        self.teacher_cache = None
 
     # ----- the two heads -----------------------------------------------------------------------
     def heads(self, mid: Tensor):
@@ -91,10 +94,30 @@ class CLIPDINOiser(ZeroShotSegmentor):
             found = FOUNDBackground(**(self.background_cfg or {}))
             device = self.obj_proj.weight.device
             self._teachers = [dino.to(device), found.to(device)]
+            if self.teacher_cache_dir:
+                from ..teachers.teacher_cache import TeacherCache, fingerprint
+                key = fingerprint(dino, found, extra=f'{self.teacher_cfg}{self.background_cfg}'
+                                                     f'{self.gamma}')
+                self.teacher_cache = TeacherCache(self.teacher_cache_dir, key)
         return self._teachers
 
     def teacher_targets(self, inputs: Tensor):
-        """CLIP-normalised (B, 3, H, W) → DINO's binarised correlations and FOUND's foreground."""
+        """CLIP-normalised (B, 3, H, W) → DINO's binarised correlations (B, h*w, h, w) and FOUND's
+        foreground (B, 1, h, w); with ``teacher_cache_dir``, cached crops skip the teachers."""
+        self.teachers()
+        if self.teacher_cache is None:
+            return self._run_teachers(inputs)
+        cached = self.teacher_cache.lookup(inputs)
+        todo = [i for i, c in enumerate(cached) if c is None]
+        self._batch_hits = 1.0 - len(todo) / len(cached)
+        if todo:
+            corr, fg = self._run_teachers(inputs[todo])
+            self.teacher_cache.store(inputs[todo], corr, fg)
+            for j, i in enumerate(todo):
+                cached[i] = (corr[j], fg[j])
+        return torch.stack([c[0] for c in cached]), torch.stack([c[1] for c in cached])
+
+    def _run_teachers(self, inputs: Tensor):
         dino, found = self.teachers()
         mean = inputs.new_tensor(OPENAI_MEAN).view(1, 3, 1, 1)
         std = inputs.new_tensor(OPENAI_STD).view(1, 3, 1, 1)
@@ -111,9 +134,12 @@ class CLIPDINOiser(ZeroShotSegmentor):
             raise ValueError(f'DINO grid {tuple(dino_corr.shape[-2:])} differs from CLIP grid '
                              f'{tuple(corr.shape[-2:])}: use teachers with the same patch size')
         foreground = F.interpolate(foreground, size=bkg.shape[-2:], mode='nearest')
-        return dict(
+        losses = dict(
             loss_corr=F.binary_cross_entropy_with_logits(corr.clamp(min=0), dino_corr),
             loss_bkg=F.binary_cross_entropy_with_logits(bkg, foreground))
+        if self.teacher_cache is not None:  # logged by the Runner, not added to the loss
+            losses['teacher_cache_hits'] = corr.new_tensor(self._batch_hits)
+        return losses
 
     def train(self, mode: bool = True):
         super().train(mode)

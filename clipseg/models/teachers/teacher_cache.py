@@ -1,0 +1,79 @@
+"""On-disk cache of CLIP-DINOiser's teacher targets, so that later epochs over the same inputs
+skip the DINO forward. One file per input crop, named by a hash of the crop and the teachers."""
+import hashlib
+import os
+import tempfile
+import warnings
+from typing import List, Optional, Tuple
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+
+def fingerprint(*modules: nn.Module, extra: str = '') -> str:
+    """A short hash of the modules' weights (a sample of every tensor) and ``extra`` settings:
+    other weights, another architecture or another γ give another key."""
+    h = hashlib.sha1(extra.encode())
+    for module in modules:
+        for name, t in module.state_dict().items():
+            h.update(name.encode())
+            h.update(str(tuple(t.shape)).encode())
+            h.update(t.detach().flatten()[:256].float().cpu().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+class TeacherCache:
+    """Stores, per input crop (3, H, W), the binarised DINO correlations (h*w, h, w), bit-packed,
+    and the background teacher's (1, h, w) foreground map.
+
+    ``lookup(inputs)`` → a list with ``(corr, foreground)`` or ``None`` per sample; ``store``
+    writes the misses atomically (temporary file + rename), so a killed run leaves no partial
+    file. An unreadable file counts as a miss and is rewritten. ``hits``/``misses`` count samples.
+    """
+
+    def __init__(self, root: str, teacher_id: str):
+        self.root = os.path.join(os.path.expanduser(root), teacher_id)
+        os.makedirs(self.root, exist_ok=True)
+        self.hits = self.misses = 0
+
+    def _path(self, crop: Tensor) -> str:
+        data = crop.detach().float().contiguous().cpu().numpy()
+        digest = hashlib.sha1(str(data.shape).encode() + data.tobytes()).hexdigest()
+        return os.path.join(self.root, digest[:2], digest + '.pt')
+
+    def lookup(self, inputs: Tensor) -> List[Optional[Tuple[Tensor, Tensor]]]:
+        found = []
+        for crop in inputs:
+            path = self._path(crop)
+            item = None
+            if os.path.isfile(path):
+                try:
+                    saved = torch.load(path, map_location='cpu', weights_only=True)
+                    shape = tuple(saved['corr_shape'])
+                    bits = np.unpackbits(saved['corr_bits'].numpy())[:int(np.prod(shape))]
+                    corr = torch.from_numpy(bits.reshape(shape).astype(np.float32))
+                    item = (corr.to(inputs.device), saved['foreground'].to(inputs.device))
+                except Exception as err:  # noqa: BLE001 - any unreadable file is recomputed
+                    warnings.warn(f'teacher cache file {path} is unreadable ({err}); recomputing')
+            self.hits += item is not None
+            self.misses += item is None
+            found.append(item)
+        return found
+
+    def store(self, inputs: Tensor, corr: Tensor, foreground: Tensor) -> None:
+        """inputs (B, 3, H, W), corr (B, h*w, h, w) in {0, 1}, foreground (B, 1, h, w)."""
+        for crop, c, fg in zip(inputs, corr, foreground):
+            path = self._path(crop)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            bits = torch.from_numpy(np.packbits(c.detach().cpu().numpy().astype(bool)))
+            item = dict(corr_shape=list(c.shape), corr_bits=bits,
+                        foreground=fg.detach().cpu().float())
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix='.tmp')
+            os.close(fd)
+            try:
+                torch.save(item, tmp)
+                os.replace(tmp, path)
+            except BaseException:
+                os.unlink(tmp)
+                raise
