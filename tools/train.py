@@ -61,6 +61,10 @@ def main():
         cfg.resume, cfg.load_from = True, args.resume
     init_cpu_distributed(cfg)
     Runner.from_cfg(cfg).train()
+    import torch.distributed as dist
+    if dist.is_initialized():
+        dist.barrier()                 # every rank done before any tears down its connections
+        dist.destroy_process_group()   # gloo's threads stop before interpreter exit, not during
 
 
 if __name__ == '__main__':
