@@ -175,7 +175,7 @@ def section_main(args, floors):
     rows = []
     classes = [f'class {i}' for i in range(21)]
     for mode in args.modes.split(','):
-        for batch in (1, args.batch):
+        for batch in sorted({1, args.batch}):
             images = make_images(batch, args.short, args.device)
             floor, n_win = floor_fn(args, images, mode, args.crop, args.stride, floors)
             secs, mem, _, _ = timed(floor, args.device, args.runs, args.warmup)
