@@ -1,0 +1,26 @@
+"""tools/benchmark.py runs end to end and writes its report (no timing is asserted)."""
+import json
+import sys
+
+from ..conftest import REPO
+
+
+def test_benchmark_writes_main_and_options_rows(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO / 'tools'))
+    sys.modules.pop('benchmark', None)
+    import benchmark
+    out = tmp_path / 'bench.json'
+    assert benchmark.main(['--model', 'ViT-S-32', '--short', '64', '--crop', '64', '--stride', '32',
+                           '--batch', '2', '--runs', '1', '--warmup', '0', '--sections',
+                           'main,options', '--methods', 'maskclip,dinoiser', '--modes', 'slide',
+                           '--skip-options', 'compile,fp16,channels-last', '--json', str(out)]) == 0
+    report = json.loads(out.read_text())
+    main = report['main']
+    assert [(r['method'], r['batch']) for r in main] == [
+        ('floor (open_clip visual)', 1), ('maskclip', 1), ('dinoiser', 1),
+        ('floor (open_clip visual)', 2), ('maskclip', 2), ('dinoiser', 2)]
+    assert all(r['windows'] == 2 * r['batch'] and r['ratio_to_floor'] > 0 for r in main)
+    options = report['options_table']
+    assert [(r['options'], r['method']) for r in options] == [
+        (o, m) for o in ('fp32', 'bf16') for m in ('floor (open_clip visual)', 'maskclip', 'dinoiser')]
+    assert all(r['speedup_vs_fp32_floor'] > 0 for r in options)
