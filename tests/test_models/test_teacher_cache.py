@@ -72,4 +72,5 @@ def test_unreadable_entry_is_recomputed_and_no_temp_files_remain(tmp_path):
     got = again.teacher_targets(batch(0))
     assert calls == [1] and again.teacher_cache.hits == 2
     assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1])
-    assert again.teacher_cache.lookup(batch(0)).count(None) == 0   # rewritten
+    cache = again.teacher_cache
+    assert cache.lookup(cache.paths(batch(0)), 'cpu').count(None) == 0   # rewritten

@@ -107,12 +107,12 @@ class CLIPDINOiser(ZeroShotSegmentor):
         self.teachers()
         if self.teacher_cache is None:
             return self._run_teachers(inputs)
-        cached = self.teacher_cache.lookup(inputs)
+        paths = self.teacher_cache.paths(inputs)
+        cached = self.teacher_cache.lookup(paths, inputs.device)
         todo = [i for i, c in enumerate(cached) if c is None]
-        self._batch_hits = 1.0 - len(todo) / len(cached)
         if todo:
             corr, fg = self._run_teachers(inputs[todo])
-            self.teacher_cache.store(inputs[todo], corr, fg)
+            self.teacher_cache.store([paths[i] for i in todo], corr, fg)
             for j, i in enumerate(todo):
                 cached[i] = (corr[j], fg[j])
         return torch.stack([c[0] for c in cached]), torch.stack([c[1] for c in cached])
@@ -126,6 +126,7 @@ class CLIPDINOiser(ZeroShotSegmentor):
         return (corr >= self.gamma).float(), found(out)
 
     def loss(self, inputs: Tensor, data_samples=None) -> Dict[str, Tensor]:
+        hits_before = self.teacher_cache.hits if self.teacher_cache is not None else 0
         with torch.no_grad():
             mid, _ = self.backbone(inputs)
             dino_corr, foreground = self.teacher_targets(inputs)
@@ -138,7 +139,8 @@ class CLIPDINOiser(ZeroShotSegmentor):
             loss_corr=F.binary_cross_entropy_with_logits(corr.clamp(min=0), dino_corr),
             loss_bkg=F.binary_cross_entropy_with_logits(bkg, foreground))
         if self.teacher_cache is not None:  # logged by the Runner, not added to the loss
-            losses['teacher_cache_hits'] = corr.new_tensor(self._batch_hits)
+            hits = self.teacher_cache.hits - hits_before
+            losses['teacher_cache_hits'] = corr.new_tensor(hits / inputs.shape[0])
         return losses
 
     def train(self, mode: bool = True):

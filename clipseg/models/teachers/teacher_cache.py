@@ -27,9 +27,10 @@ class TeacherCache:
     """Stores, per input crop (3, H, W), the binarised DINO correlations (h*w, h, w), bit-packed,
     and the background teacher's (1, h, w) foreground map.
 
-    ``lookup(inputs)`` → a list with ``(corr, foreground)`` or ``None`` per sample; ``store``
-    writes the misses atomically (temporary file + rename), so a killed run leaves no partial
-    file. An unreadable file counts as a miss and is rewritten. ``hits``/``misses`` count samples.
+    ``paths(inputs)`` names each sample's file; ``lookup(paths)`` → ``(corr, foreground)`` or
+    ``None`` per sample; ``store(paths, ...)`` writes the misses atomically (temporary file +
+    rename), so a killed run leaves no partial file. An unreadable file counts as a miss and is
+    rewritten. ``hits``/``misses`` count samples.
     """
 
     def __init__(self, root: str, teacher_id: str):
@@ -37,15 +38,18 @@ class TeacherCache:
         os.makedirs(self.root, exist_ok=True)
         self.hits = self.misses = 0
 
-    def _path(self, crop: Tensor) -> str:
-        data = crop.detach().float().contiguous().cpu().numpy()
-        digest = hashlib.sha1(str(data.shape).encode() + data.tobytes()).hexdigest()
-        return os.path.join(self.root, digest[:2], digest + '.pt')
-
-    def lookup(self, inputs: Tensor) -> List[Optional[Tuple[Tensor, Tensor]]]:
-        found = []
+    def paths(self, inputs: Tensor) -> List[str]:
+        """(B, 3, H, W) crops → one file per crop, named by a hash of its values."""
+        out = []
         for crop in inputs:
-            path = self._path(crop)
+            data = crop.detach().float().contiguous().cpu().numpy()
+            digest = hashlib.sha1(str(data.shape).encode() + data.tobytes()).hexdigest()
+            out.append(os.path.join(self.root, digest[:2], digest + '.pt'))
+        return out
+
+    def lookup(self, paths: List[str], device) -> List[Optional[Tuple[Tensor, Tensor]]]:
+        found = []
+        for path in paths:
             item = None
             if os.path.isfile(path):
                 try:
@@ -53,7 +57,7 @@ class TeacherCache:
                     shape = tuple(saved['corr_shape'])
                     bits = np.unpackbits(saved['corr_bits'].numpy())[:int(np.prod(shape))]
                     corr = torch.from_numpy(bits.reshape(shape).astype(np.float32))
-                    item = (corr.to(inputs.device), saved['foreground'].to(inputs.device))
+                    item = (corr.to(device), saved['foreground'].to(device))
                 except Exception as err:  # noqa: BLE001 - any unreadable file is recomputed
                     warnings.warn(f'teacher cache file {path} is unreadable ({err}); recomputing')
             self.hits += item is not None
@@ -61,10 +65,9 @@ class TeacherCache:
             found.append(item)
         return found
 
-    def store(self, inputs: Tensor, corr: Tensor, foreground: Tensor) -> None:
-        """inputs (B, 3, H, W), corr (B, h*w, h, w) in {0, 1}, foreground (B, 1, h, w)."""
-        for crop, c, fg in zip(inputs, corr, foreground):
-            path = self._path(crop)
+    def store(self, paths: List[str], corr: Tensor, foreground: Tensor) -> None:
+        """B paths, corr (B, h*w, h, w) in {0, 1}, foreground (B, 1, h, w)."""
+        for path, c, fg in zip(paths, corr, foreground):
             os.makedirs(os.path.dirname(path), exist_ok=True)
             bits = torch.from_numpy(np.packbits(c.detach().cpu().numpy().astype(bool)))
             item = dict(corr_shape=list(c.shape), corr_bits=bits,
