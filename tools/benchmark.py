@@ -27,7 +27,7 @@ import open_clip
 import torch
 
 import clipseg  # noqa: F401
-from clipseg.models.segmentors.fast_backbone import autocast
+from clipseg.models.segmentors.fast_backbone import FastBackbone
 from clipseg.models.segmentors.windows import slide_windows
 from mmseg.registry import MODELS
 
@@ -71,20 +71,22 @@ class PeakMemory:
             self.mib = (self.peak - self.base) / 2 ** 20
 
 
+def clock(fn, device):
+    """Seconds ``fn()`` takes, with the GPU synchronised before and after."""
+    sync = torch.cuda.synchronize if torch.device(device).type == 'cuda' else (lambda: None)
+    sync()
+    start = time.perf_counter()
+    fn()
+    sync()
+    return time.perf_counter() - start
+
+
 def timed(fn, device, runs, warmup, floor=None):
     """Median seconds of ``fn()`` over ``runs`` after ``warmup``, and peak memory of the runs.
 
     With ``floor`` (a second callable), each run times the floor right before ``fn`` and the
     ratio is the median of the per-run ratios: slow drifts of a shared machine cancel out.
     Returns (seconds, peak MiB, floor seconds or None, ratio or None)."""
-    sync = torch.cuda.synchronize if torch.device(device).type == 'cuda' else (lambda: None)
-
-    def clock(f):
-        sync()
-        start = time.perf_counter()
-        f()
-        sync()
-        return time.perf_counter() - start
     for _ in range(warmup):
         fn()
         if floor is not None:
@@ -93,8 +95,8 @@ def timed(fn, device, runs, warmup, floor=None):
     with PeakMemory(device) as mem:
         for _ in range(runs):
             if floor is not None:
-                floors.append(clock(floor))
-            times.append(clock(fn))
+                floors.append(clock(floor, device))
+            times.append(clock(fn, device))
     if floor is None:
         return statistics.median(times), mem.mib, None, None
     ratio = statistics.median(t / f for t, f in zip(times, floors))
@@ -138,24 +140,16 @@ def floor_fn(args, images, mode, crop, stride, cache, options=None):
         size = (min(crop, H), min(crop, W))
         crops = torch.cat([images[:, :, y1:y2, x1:x2] for y1, x1, y2, x2 in wins])
     key = (size, options['channels_last'], repr(options['compile']))
-    if key not in cache:
+    if key not in cache:  # the segmentors' FastBackbone applies the options, here too
         visual = open_clip.create_model(args.model, force_image_size=size).visual
-        visual = visual.to(args.device).eval()
-        if options['channels_last']:
-            visual = visual.to(memory_format=torch.channels_last)
-        if options['compile']:
-            visual = torch.compile(visual, **({} if options['compile'] is True else options['compile']))
-        cache[key] = visual
-    visual = cache[key]
-    if options['channels_last']:
-        crops = crops.contiguous(memory_format=torch.channels_last)
+        cache[key] = (visual.to(args.device).eval(), FastBackbone())
+    visual, fast = cache[key]
     chunk = args.max_windows
 
     @torch.no_grad()
     def run():
-        with autocast(crops.device, options['precision']):
-            for start in range(0, crops.shape[0], chunk):
-                visual(crops[start:start + chunk])
+        for start in range(0, crops.shape[0], chunk):
+            fast(visual, crops[start:start + chunk], **options)
     return run, crops.shape[0]
 
 
@@ -276,7 +270,6 @@ def section_options(args, floors):
 def clock_each(fns, fp32_floor, device, runs, warmup):
     """Per-run seconds of each callable and of ``fp32_floor``, timed one after the other in
     every run (after ``warmup`` untimed runs), and each callable's peak memory."""
-    sync = torch.cuda.synchronize if torch.device(device).type == 'cuda' else (lambda: None)
     fns = dict(fns, **{'fp32 floor': fp32_floor})
     for _ in range(warmup):
         for fn in fns.values():
@@ -285,11 +278,7 @@ def clock_each(fns, fp32_floor, device, runs, warmup):
     for _ in range(runs):
         for name, fn in fns.items():
             with PeakMemory(device) as mem:
-                sync()
-                start = time.perf_counter()
-                fn()
-                sync()
-                times[name].append(time.perf_counter() - start)
+                times[name].append(clock(fn, device))
             mems[name] = max(mems[name], mem.mib)
     return times, mems
 
@@ -306,6 +295,7 @@ def markdown(rows, keys):
     return '\n'.join(lines)
 
 
+@torch.no_grad()  # restored on return: the in-process test runs other tests afterwards
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--model', default='ViT-B-16')
@@ -332,7 +322,6 @@ def main(argv=None):
                         help="comma list of option names to leave out of the 'options' section")
     parser.add_argument('--json')
     args = parser.parse_args(argv)
-    torch.set_grad_enabled(False)
     floors, report = {}, dict(device=args.device, model=args.model, torch=torch.__version__,
                               threads=torch.get_num_threads(), options=speed_options(args))
     if torch.device(args.device).type == 'cuda':

@@ -37,8 +37,8 @@ class FastBackbone:
         self._channels_last: Optional[nn.Module] = None
 
     def __call__(self, backbone: nn.Module, crops: Tensor, precision: str = 'fp32',
-                 channels_last: bool = False, compile: Union[bool, dict] = False
-                 ) -> Tuple[Tensor, ...]:
+                 channels_last: bool = False, compile: Union[bool, dict] = False):
+        """``backbone(crops)`` with the options; a tensor, or a (nested) tuple of them, in fp32."""
         fn = backbone
         if channels_last:
             if self._channels_last is not backbone:
@@ -53,7 +53,7 @@ class FastBackbone:
             fn = self._compiled[2]
         with autocast(crops.device, precision):
             outs = fn(crops)
-        return tuple(_to_float(o) for o in outs)
+        return _to_float(outs)
 
 
 def _to_float(x):
