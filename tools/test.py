@@ -12,6 +12,7 @@ from mmengine.runner import Runner
 
 import clipseg  # noqa: F401  (registers clipseg into mmseg)
 from clipseg.apis import find_config
+from clipseg.safe_loading import allow_unsafe_loading
 
 
 def parse_args():
@@ -24,6 +25,9 @@ def parse_args():
     parser.add_argument('--show-dir', help='save painted predictions here')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. model.test_cfg.mode=whole')
+    parser.add_argument('--unsafe-load', action='store_true',
+                        help='UNSAFE: load checkpoints with full pickle (can run code); only for '
+                             'files you trust')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
@@ -33,6 +37,8 @@ def parse_args():
 
 def main():
     args = parse_args()
+    if args.unsafe_load:
+        allow_unsafe_loading()
     cfg: Config = find_config(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options:

@@ -11,6 +11,7 @@ from mmengine.runner import Runner
 
 import clipseg  # noqa: F401  (registers clipseg into mmseg)
 from clipseg.apis import find_config
+from clipseg.safe_loading import allow_unsafe_loading
 
 
 def parse_args():
@@ -22,6 +23,9 @@ def parse_args():
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. train_dataloader.batch_size=4')
+    parser.add_argument('--unsafe-load', action='store_true',
+                        help='UNSAFE: load checkpoints with full pickle (can run code); only for '
+                             'files you trust')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
@@ -42,6 +46,8 @@ def init_cpu_distributed(cfg) -> None:
 
 def main():
     args = parse_args()
+    if args.unsafe_load:
+        allow_unsafe_loading()
     cfg = find_config(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options:
