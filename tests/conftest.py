@@ -71,7 +71,7 @@ def tiny_dinoiser(classes='background,cat,dog', **kwargs):
     from mmseg.registry import MODELS
     torch.manual_seed(0)
     cfg = dict(type='CLIPDINOiser', clip=dict(model_name='tiny', model_cfg=TINY_VIT), proj_dim=16,
-               class_names=classes, teacher=TINY_DINO,
+               class_names=classes, teacher=TINY_DINO, allow_random_heads=True,
                test_cfg=dict(mode='slide', crop_size=(64, 64), stride=(32, 32)))
     cfg.update(kwargs)
     return MODELS.build(cfg)

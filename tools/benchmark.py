@@ -119,7 +119,7 @@ def build_segmentor(args, attention, mode, crop, stride, classes, templates='nam
                     **(options or speed_options(args)))
     if attention == 'dinoiser':
         cfg = dict(type='CLIPDINOiser', clip=clip, templates=templates, class_names=classes,
-                   test_cfg=test_cfg)
+                   test_cfg=test_cfg, allow_random_heads=True)  # speed only: heads untrained
     else:
         cfg = dict(type='ZeroShotSegmentor', clip=clip, attention=attention, templates=templates,
                    class_names=classes, test_cfg=test_cfg)

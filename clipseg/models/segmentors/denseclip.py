@@ -6,17 +6,23 @@ from mmengine.config import ConfigDict
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from ..text import parse_classes
+from .trained_parts import TrainedParts
 from .zero_shot import OPENAI_MEAN, OPENAI_STD
 
 
 @MODELS.register_module()
-class DenseCLIP(EncoderDecoder):
+class DenseCLIP(TrainedParts, EncoderDecoder):
     """mmseg's EncoderDecoder with one ``clip`` setting shared by the image backbone
     (``CLIPResNet``/``CLIPViT``, trainable, ``with_global=True``) and the ``DenseCLIPHead``'s
-    frozen text tower, and one ``class_names`` list for the head."""
+    frozen text tower, and one ``class_names`` list for the head.
+
+    Predicting needs a trained model (a fitting checkpoint or a training step) unless
+    ``allow_random_heads``."""
+    parts_name = 'trained weights (backbone, context decoder, head)'
 
     def __init__(self, clip: dict, class_names, backbone: dict, decode_head: dict,
-                 data_preprocessor: Optional[dict] = None, **kwargs):
+                 data_preprocessor: Optional[dict] = None, allow_random_heads: bool = False,
+                 **kwargs):
         clip = dict(clip)
         backbone = dict(backbone, model_name=clip.get('model_name'), pretrained=clip.get('pretrained'),
                         model_cfg=clip.get('model_cfg'), with_global=True)
@@ -35,3 +41,18 @@ class DenseCLIP(EncoderDecoder):
         kwargs['test_cfg'] = ConfigDict(kwargs.get('test_cfg') or dict(mode='whole'))
         super().__init__(backbone=backbone, decode_head=decode_head,
                          data_preprocessor=data_preprocessor, **kwargs)
+        self.init_trained_parts(allow_random_heads)
+
+    def encode_decode(self, inputs, batch_img_metas):
+        self.check_parts_ready()
+        return super().encode_decode(inputs, batch_img_metas)
+
+    def loss(self, inputs, data_samples):
+        self.parts_ready = True
+        return super().loss(inputs, data_samples)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """A checkpoint must hold this model's keys with its shapes (else an error)."""
+        self.check_checkpoint(state_dict, prefix)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        self.parts_ready = True

@@ -8,6 +8,7 @@ from torch import Tensor, nn
 
 from mmseg.registry import MODELS
 from ..text import ClassEmbeddings
+from .trained_parts import TrainedParts
 from .zero_shot import OPENAI_MEAN, OPENAI_STD, ZeroShotSegmentor
 
 
@@ -26,7 +27,7 @@ def correlation_pool(dense: Tensor, corr: Tensor, gamma: Optional[float]) -> Ten
 
 
 @MODELS.register_module()
-class CLIPDINOiser(ZeroShotSegmentor):
+class CLIPDINOiser(TrainedParts, ZeroShotSegmentor):
     """MaskCLIP ViT + ``obj_proj`` (3×3 conv, replicate padding, width → ``proj_dim``) and
     ``bkg_decoder`` (1×1 conv, width → 1) reading block ``feats_idx``'s features.
 
@@ -36,8 +37,10 @@ class CLIPDINOiser(ZeroShotSegmentor):
     ``delta`` and that the background head calls background go to class ``bg_idx``.
     Training (``loss``): BCE of the predicted correlations against DINO's binarised ones and of the
     background logits against the FOUND-style teacher; CLIP and the teachers stay frozen.
+    Predicting needs trained heads (a checkpoint or a training step) unless ``allow_random_heads``.
     """
     trained_prefixes = ('obj_proj.', 'bkg_decoder.')
+    parts_name = 'heads (obj_proj, bkg_decoder)'
 
     def __init__(self,
                  clip: dict = dict(model_name='ViT-B-16', pretrained='laion2b_s34b_b88k'),
@@ -49,6 +52,7 @@ class CLIPDINOiser(ZeroShotSegmentor):
                  teacher: Optional[dict] = None,
                  background_teacher: Optional[dict] = None,
                  teacher_cache_dir: Optional[str] = None,
+                 allow_random_heads: bool = False,
                  **kwargs):
         kwargs.setdefault('attention', 'maskclip')
         kwargs['backbone_cfg'] = dict(out_indices=(feats_idx,), tap='ln_2')
@@ -64,6 +68,7 @@ class CLIPDINOiser(ZeroShotSegmentor):
         self.teacher_cache_dir = teacher_cache_dir
         self._teachers: List[nn.Module] = []  # built on first training step, never saved
         self.teacher_cache = None
+        self.init_trained_parts(allow_random_heads)
 
     # ----- the two heads -----------------------------------------------------------------------
     def heads(self, mid: Tensor):
@@ -75,6 +80,7 @@ class CLIPDINOiser(ZeroShotSegmentor):
 
     def grid_logits(self, crops: Tensor, emb: ClassEmbeddings) -> Tensor:
         """(N, 3, hc, wc) → (N, Q, gh, gw) query probabilities after pooling and background."""
+        self.check_parts_ready()
         mid, dense = self.encode_crops(crops)
         corr, bkg = self.heads(mid)
         pooled = F.normalize(correlation_pool(dense, corr, self.gamma), dim=1)
@@ -126,6 +132,7 @@ class CLIPDINOiser(ZeroShotSegmentor):
         return (corr >= self.gamma).float(), found(out)
 
     def loss(self, inputs: Tensor, data_samples=None) -> Dict[str, Tensor]:
+        self.parts_ready = True
         hits_before = self.teacher_cache.hits if self.teacher_cache is not None else 0
         with torch.no_grad():
             mid, _ = self.backbone(inputs)
@@ -157,8 +164,10 @@ class CLIPDINOiser(ZeroShotSegmentor):
         return type(full)((k, v) for k, v in full.items() if k.startswith(keep))
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        """Accept heads-only checkpoints: frozen CLIP entries they lack keep their values."""
-        if any(k.startswith(prefix + p) for k in state_dict for p in self.trained_prefixes):
-            for name, value in nn.Module.state_dict(self, prefix=prefix).items():
-                state_dict.setdefault(name, value)
+        """Heads-only checkpoints: their keys must fit the heads exactly (else an error); frozen
+        CLIP entries they lack keep their values."""
+        self.check_checkpoint(state_dict, prefix)
+        for name, value in nn.Module.state_dict(self, prefix=prefix).items():
+            state_dict.setdefault(name, value)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        self.parts_ready = True
