@@ -1,11 +1,11 @@
 """Paint a label map over its image with a legend, and write outputs atomically."""
 import colorsys
-import os
-import tempfile
 from typing import List, Sequence
 
 import cv2
 import numpy as np
+
+from ..utils.atomic import write_atomically
 
 
 def make_palette(num_classes: int) -> np.ndarray:
@@ -40,22 +40,6 @@ def overlay(image: np.ndarray, labels: np.ndarray, names: Sequence[str], share: 
     canvas[:image.shape[0], :image.shape[1]] = blend
     canvas[:, image.shape[1]:] = legend
     return canvas
-
-
-def write_atomically(path: str, write_fn) -> None:
-    """Call ``write_fn(tmp_path)`` then move the file into place; no partial file on failure."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    suffix = os.path.splitext(path)[1] or '.png'
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=suffix, prefix='.tmp-')
-    os.close(fd)
-    try:
-        write_fn(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def save_image(path: str, image: np.ndarray) -> None:

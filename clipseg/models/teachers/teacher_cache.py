@@ -2,13 +2,14 @@
 skip the DINO forward. One file per input crop, named by a hash of the crop and the teachers."""
 import hashlib
 import os
-import tempfile
 import warnings
 from typing import List, Optional, Tuple
 
 import numpy as np
 import torch
 from torch import Tensor, nn
+
+from ...utils.atomic import write_atomically
 
 
 def fingerprint(*modules: nn.Module, extra: str = '') -> str:
@@ -72,11 +73,4 @@ class TeacherCache:
             bits = torch.from_numpy(np.packbits(c.detach().cpu().numpy().astype(bool)))
             item = dict(corr_shape=list(c.shape), corr_bits=bits,
                         foreground=fg.detach().cpu().float())
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix='.tmp')
-            os.close(fd)
-            try:
-                torch.save(item, tmp)
-                os.replace(tmp, path)
-            except BaseException:
-                os.unlink(tmp)
-                raise
+            write_atomically(path, lambda tmp, item=item: torch.save(item, tmp))
