@@ -3,7 +3,8 @@ _base_ = [
     '../_base_/datasets/context59.py',
     '../_base_/default_runtime.py',
 ]
-model = dict(class_names={{_base_.class_names}}, apply_background=False)
+model = dict(class_names={{_base_.class_names}},
+             allow_shared_names={{_base_.allow_shared_names}}, apply_background=False)
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(2048, 448), keep_ratio=True),

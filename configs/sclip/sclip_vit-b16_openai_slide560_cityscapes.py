@@ -3,7 +3,8 @@ _base_ = [
     '../_base_/datasets/cityscapes.py',
     '../_base_/default_runtime.py',
 ]
-model = dict(class_names={{_base_.class_names}}, test_cfg=dict())
+model = dict(class_names={{_base_.class_names}},
+             allow_shared_names={{_base_.allow_shared_names}}, test_cfg=dict())
 
 test_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -70,3 +70,88 @@ def test_class_file(tmp_path):
     f = tmp_path / 'names.txt'
     f.write_text('background; sky\ncat\n\ndog\n')
     assert parse_classes(str(f)) == [['background', 'sky'], ['cat'], ['dog']]
+
+
+# ----- no silent misreading -----------------------------------------------------------------------
+def test_missing_names_file_is_an_error_not_a_class():
+    with pytest.raises(FileNotFoundError, match="names file not found: 'myclasses.txt'"):
+        parse_classes('myclasses.txt')
+    with pytest.raises(FileNotFoundError, match='not found'):
+        parse_classes('./lists/names')
+    assert parse_classes('tv/monitor,cat') == [['tv/monitor'], ['cat']]   # a comma: a list
+
+
+def test_a_name_in_two_classes_is_an_error_unless_allowed():
+    with pytest.raises(ValueError, match="'dog' is given to two classes, 'cat' .* and 'dog'"):
+        parse_classes(['cat; dog', 'dog'])
+    with pytest.raises(ValueError, match="'Puppy' is given to two classes"):
+        parse_classes(['cat; puppy', 'dog; Puppy'])
+    assert parse_classes(['background; bed', 'bed'], allow_shared_names=True) == [
+        ['background', 'bed'], ['bed']]
+
+
+def test_names_longer_than_the_text_context_are_an_error():
+    clf = make_classifier(templates='a_photo_of')
+    long_a = ' '.join(['word'] * 80) + ' cat'
+    with pytest.raises(ValueError, match='too long for the text tower.*context holds 77'):
+        clf([long_a, 'dog'])
+    assert clf.num_text_forwards == 0                    # refused before any encoding
+    fits = ' '.join(['word'] * 60)                       # 60 + 5 template tokens + 2 < 77
+    assert clf([fits, 'dog']).queries.shape[0] == 2
+
+
+def test_progress_bar_for_long_prompt_lists(capsys):
+    clf = make_classifier()                              # 80 templates × 4 classes = 320 prompts
+    clf('cat,dog,car,bus')
+    assert 'encoding class prompts' in capsys.readouterr().err
+    make_classifier()('cat,dog')                         # 160 prompts: quiet
+    assert 'encoding class prompts' not in capsys.readouterr().err
+
+
+# ----- caches that heal ---------------------------------------------------------------------------
+def _cached(tmp_path):
+    return make_classifier(templates='name_only', model_name='tiny', weights_id='tiny:x',
+                           cache_dir=str(tmp_path))
+
+
+def _corruptions(good: torch.Tensor):
+    nan = good.clone()
+    nan[0, 0] = float('nan')
+    return {
+        'garbage': lambda p: p.write_bytes(b'\x80\x04garbage that is not a pickle'),
+        'empty': lambda p: p.write_bytes(b''),
+        'a plain dict': lambda p: torch.save({'a': 1}, p),
+        'a bare tensor (old format)': lambda p: torch.save(good, p),
+        'wrong shape': lambda p: torch.save(dict(torch.load(p), embeddings=good[:1],
+                                                 shape=[1, good.shape[1]]), p),
+        'NaN': lambda p: torch.save(dict(torch.load(p), embeddings=nan), p),
+        'not unit norm': lambda p: torch.save(dict(torch.load(p), embeddings=good * 3), p),
+        'another key': lambda p: torch.save(dict(torch.load(p), key='other'), p),
+    }
+
+
+@pytest.mark.parametrize('kind', list(_corruptions(torch.ones(1, 1))))
+def test_corrupt_cache_entry_is_reported_recomputed_and_rewritten(tmp_path, kind):
+    want = _cached(tmp_path)('cat,dog').queries
+    (path,) = tmp_path.glob('*.pt')
+    _corruptions(want)[kind](path)
+    clf = _cached(tmp_path)
+    with pytest.warns(UserWarning, match=f'text cache file {path}'):
+        got = clf('cat,dog').queries
+    assert clf.num_text_forwards > 0
+    torch.testing.assert_close(got, want)
+    fresh = _cached(tmp_path)                            # the file was rewritten: a clean hit
+    torch.testing.assert_close(fresh('cat,dog').queries, want)
+    assert fresh.num_text_forwards == 0
+
+
+def test_unwritable_cache_folder_warns_once_and_goes_on(tmp_path):
+    blocker = tmp_path / 'not_a_folder'
+    blocker.write_text('x')
+    clf = make_classifier(templates='name_only', model_name='tiny', weights_id='tiny:x',
+                          cache_dir=str(blocker / 'cache'))
+    with pytest.warns(UserWarning, match='not writable.*without the disk cache') as record:
+        a = clf('cat,dog').queries
+        clf('cat,bird')
+    assert len([w for w in record if 'not writable' in str(w.message)]) == 1
+    torch.testing.assert_close(a, make_classifier(templates='name_only')('cat,dog').queries)

@@ -78,6 +78,7 @@ class ZeroShotSegmentor(BaseSegmentor):
             optionally ``model_cfg`` for an explicit architecture.
         attention: last-block attention variant (``'maskclip'``, ``'sclip'``, ...).
         class_names: default class list (names file, ``'a,b'`` or list); ``set_classes`` changes it.
+        allow_shared_names: accept a name or synonym in two classes (authors' benchmark lists).
         templates: prompt template set or list.
         text_cache_dir: optional folder for the on-disk text-embedding cache.
         test_cfg: inference settings, see ``DEFAULT_TEST_CFG``.
@@ -87,6 +88,7 @@ class ZeroShotSegmentor(BaseSegmentor):
                  clip: dict = dict(model_name='ViT-B-16', pretrained='openai'),
                  attention: Union[str, dict] = 'maskclip',
                  class_names=None,
+                 allow_shared_names: bool = False,
                  templates: Union[str, Sequence[str]] = 'openai_imagenet',
                  text_cache_dir: Optional[str] = None,
                  backbone_cfg: Optional[dict] = None,
@@ -103,7 +105,7 @@ class ZeroShotSegmentor(BaseSegmentor):
         self.text_encoder = TextClassifier(
             model, tokenizer, templates, model_name=clip.get('model_name', ''),
             weights_id=weights_id(clip.get('model_name', ''), clip.get('pretrained')),
-            cache_dir=text_cache_dir)
+            cache_dir=text_cache_dir, allow_shared_names=allow_shared_names)
         self.test_cfg = {**DEFAULT_TEST_CFG, **(test_cfg or {})}
         if self.test_cfg['mode'] not in ('slide', 'whole'):
             raise ValueError(f"test_cfg.mode must be 'slide' or 'whole', got {self.test_cfg['mode']!r}")

@@ -4,6 +4,7 @@ import os
 from typing import List, Sequence, Union
 
 ClassList = Union[str, Sequence[str]]
+NAMES_FILE_SUFFIXES = ('.txt', '.csv', '.tsv', '.names', '.lst', '.list')
 
 
 def read_class_file(path: str) -> List[str]:
@@ -11,26 +12,48 @@ def read_class_file(path: str) -> List[str]:
         return [line.rstrip('\n') for line in f if line.strip()]
 
 
-def parse_classes(classes: ClassList) -> List[List[str]]:
+def looks_like_path(text: str) -> bool:
+    """A single entry that names a file (``classes.txt``, ``./names``, ``~/x``), not a class."""
+    text = text.strip()
+    return ',' not in text and (text.lower().endswith(NAMES_FILE_SUFFIXES)
+                                or text.startswith(('/', './', '../', '~')))
+
+
+def parse_classes(classes: ClassList, allow_shared_names: bool = False) -> List[List[str]]:
     """Return one list of synonyms per class, checking the list is usable.
 
-    A string is a names file if it is an existing path, else a comma-separated list.
+    A string is a names file if it is an existing path, else a comma-separated list; a string that
+    looks like a path but does not exist is an error, never a class named after the file. Every
+    name and synonym must be unique across classes (case-insensitive), unless
+    ``allow_shared_names`` (some authors' benchmark lists give a name to two classes).
     """
     if isinstance(classes, str):
-        classes = read_class_file(classes) if os.path.isfile(classes) else classes.split(',')
-    parsed, seen = [], {}
+        if os.path.isfile(os.path.expanduser(classes)):
+            classes = read_class_file(os.path.expanduser(classes))
+        elif looks_like_path(classes):
+            raise FileNotFoundError(f'class names file not found: {classes!r} (to use it as a '
+                                    'class name, write it without a file suffix or path)')
+        else:
+            classes = classes.split(',')
+    parsed, owner = [], {}
     for index, entry in enumerate(classes):
         if not isinstance(entry, str):
             raise TypeError(f'class names must be strings, got {type(entry).__name__} at {index}')
         names = [n.strip() for n in entry.split(';')]
         if not any(names):
             raise ValueError(f'class {index} is blank: every class needs a name')
-        names = [n for n in names if n]
-        key = names[0].lower()
-        if key in seen:
-            raise ValueError(f'duplicate class name {names[0]!r} (classes {seen[key]} and {index}): '
-                             'merge them into one class with ";"-separated synonyms')
-        seen[key] = index
+        names = list(dict.fromkeys(n for n in names if n))
+        for name in names:
+            key = name.lower()
+            if key in owner and owner[key] != index and not allow_shared_names:
+                other = owner[key]
+                if name.lower() == names[0].lower() and parsed[other][0].lower() == key:
+                    raise ValueError(f'duplicate class name {name!r} (classes {other} and {index}): '
+                                     'merge them into one class with ";"-separated synonyms')
+                raise ValueError(f'name {name!r} is given to two classes, {parsed[other][0]!r} '
+                                 f'(class {other}) and {names[0]!r} (class {index}): a name or '
+                                 'synonym may belong to one class only')
+            owner.setdefault(key, index)
         parsed.append(names)
     if not parsed:
         raise ValueError('class list is empty: pass at least one class name')

@@ -1,6 +1,7 @@
 # coco_object: test split, mmseg's COCOObjectDataset. `data_root` is overridable with --cfg-options.
 _base_ = ['./zero_shot_test.py']
 class_names = '{{fileDirname}}/class_names/coco_object.txt'
+allow_shared_names = True  # 'bed' names a class and is a background synonym
 test_dataloader = dict(dataset=dict(
     type='COCOObjectDataset',
     data_root='data/coco_stuff164k',

@@ -1,6 +1,7 @@
 # context60: test split, mmseg's PascalContextDataset. `data_root` is overridable with --cfg-options.
 _base_ = ['./zero_shot_test.py']
 class_names = '{{fileDirname}}/class_names/context60.txt'
+allow_shared_names = True  # 'bed' names a class and is a background synonym
 test_dataloader = dict(dataset=dict(
     type='PascalContextDataset',
     data_root='data/VOCdevkit/VOC2010',
