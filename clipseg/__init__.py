@@ -3,6 +3,9 @@
 ``import clipseg`` (or ``custom_imports=dict(imports=['clipseg'])`` in an mmseg config) registers
 every module into mmseg's registries.
 """
+from . import quiet
+
+quiet.filter_warnings()
 try:
     import mmseg  # noqa: F401
 except ImportError as err:  # pragma: no cover
@@ -12,6 +15,11 @@ except ImportError as err:  # pragma: no cover
 from . import mmcv_lite_compat
 
 mmcv_lite_compat.apply()
+quiet.import_mmseg_quietly()
+
+from . import safe_loading  # noqa: E402
+
+safe_loading.install()
 
 from . import datasets, engine, models  # noqa: E402,F401
 from .apis import init_model, segment  # noqa: E402

@@ -5,6 +5,7 @@ checkpoint file, or ``None`` (random init). ``model_name`` may also be ``'hf-hub
 Offline, a source that is not cached fails at once with one error that names the model and how to
 pass a local file; checkpoints are read with ``torch.load(weights_only=True)``.
 """
+import contextlib
 import difflib
 import os
 import socket
@@ -13,6 +14,8 @@ from typing import Optional, Tuple
 import open_clip
 import torch
 from torch import nn
+
+from .. import quiet
 
 HUB_HOST = ('huggingface.co', 443)
 
@@ -159,7 +162,8 @@ def create_clip(model_name: str = 'ViT-B-16',
         if not _tag_is_cached(model_name, pretrained) and _offline():
             raise _unavailable(model_name, pretrained)
         kwargs['pretrained'] = pretrained
-    model = open_clip.create_model(model_name, force_quick_gelu=bool(quick_gelu), **kwargs)
+    with quiet.weights_loaded_by_us() if is_file else contextlib.nullcontext():
+        model = open_clip.create_model(model_name, force_quick_gelu=bool(quick_gelu), **kwargs)
     if is_file:
         load_checkpoint_into(model, pretrained, model_name)
     return model.eval(), open_clip.get_tokenizer(model_name)

@@ -1,0 +1,64 @@
+"""Known third-party noise, filtered precisely (by source and message, never whole loggers).
+
+- mmseg prints a DEBUG-level notice, "Could not import OneDL", with ``print()`` at import time
+  (onedl's optional data library); we drop exactly that call while importing mmseg's datasets.
+- mmcv-lite warns that ``MultiScaleDeformableAttention`` has no compiled op; nothing of ours
+  uses it.
+- open_clip says "No pretrained weights loaded ... initialized randomly" when we build the
+  architecture and then load a local weights file ourselves (``weights_loaded_by_us``).
+"""
+import contextlib
+import logging
+import warnings
+
+ONEDL_NOTICE = 'Could not import OneDL'
+OPEN_CLIP_RANDOM = 'No pretrained weights loaded for model'
+
+
+def filter_warnings() -> None:
+    warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformableAttention``',
+                            category=UserWarning, module=r'mmcv\.cnn\.bricks\.transformer')
+
+
+@contextlib.contextmanager
+def _no_onedl_notice():
+    import mmengine.logging as mm_logging
+    original = mm_logging.print_log
+
+    def print_log(msg, logger=None, level=logging.INFO):
+        if msg == ONEDL_NOTICE and level == logging.DEBUG:
+            return None
+        return original(msg, logger=logger, level=level)
+
+    mm_logging.print_log = print_log
+    try:
+        yield
+    finally:
+        mm_logging.print_log = original
+
+
+def import_mmseg_quietly() -> None:
+    """Import mmseg's dataset modules without their DEBUG notice on stdout."""
+    with _no_onedl_notice():
+        import mmseg.datasets  # noqa: F401
+        import mmseg.datasets.transforms  # noqa: F401
+
+
+class _DropRecord(logging.Filter):
+    def __init__(self, prefix: str):
+        super().__init__()
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.prefix)
+
+
+@contextlib.contextmanager
+def weights_loaded_by_us():
+    """open_clip builds a random model that we fill from a local file: drop its 'random' notice."""
+    drop = _DropRecord(OPEN_CLIP_RANDOM)
+    logging.getLogger().addFilter(drop)
+    try:
+        yield
+    finally:
+        logging.getLogger().removeFilter(drop)

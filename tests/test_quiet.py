@@ -1,0 +1,30 @@
+"""A normal run prints none of the known third-party noise."""
+import os
+import subprocess
+import sys
+
+from .conftest import REPO, write_tiny_config
+
+NOISE = ('Could not import OneDL', 'MultiScaleDeformableAttention', 'mmcv-lite',
+         'No pretrained weights loaded')
+
+
+def _run(args):
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONWARNINGS'}
+    env['HF_HUB_OFFLINE'] = '1'
+    return subprocess.run([sys.executable, *args], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_help_and_a_demo_run_are_free_of_noise(tmp_path, tiny_ckpt, voc_mini):
+    for args in (['demo/image_demo.py', '--help'], ['tools/test.py', '--help']):
+        out = _run(args)
+        assert out.returncode == 0
+        assert not [n for n in NOISE if n in out.stdout + out.stderr], out.stdout + out.stderr
+    cfg = write_tiny_config(tmp_path, 'configs/maskclip/maskclip_vit-b16_openai_slide336.py')
+    out = _run(['demo/image_demo.py', str(voc_mini / 'JPEGImages' / '2011_000003.jpg'),
+                '--classes', 'person,bottle', '--config', str(cfg), '--weights', str(tiny_ckpt),
+                '--templates', 'a_photo_of', '--out', str(tmp_path / 'o.png')])
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == '', out.stderr
+    assert out.stdout.splitlines()[-1] == f'wrote {tmp_path / "o.png"}'
