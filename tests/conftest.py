@@ -12,14 +12,7 @@ import torch  # noqa: E402
 
 import clipseg  # noqa: E402,F401
 
-from clipseg.mmcv_lite_compat import _installed  # noqa: E402
-
 REPO = Path(__file__).resolve().parents[1]
-# upstream mmengine 0.10.7 pickles HistoryBuffer's statistic functions through builtins.getattr,
-# which torch's weights_only loading refuses; clipseg does not switch safe loading off.
-needs_loadable_runner_checkpoints = pytest.mark.skipif(
-    _installed('mmengine'), reason='upstream mmengine 0.10.7 checkpoints cannot be loaded with '
-    "torch's weights_only=True (HistoryBuffer pickles functions via getattr); use the onedl set")
 SHARED_DATA = REPO.parent / 'shared' / 'data' / 'voc_mini'
 
 TINY_VIT = dict(embed_dim=32,

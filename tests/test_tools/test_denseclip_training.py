@@ -7,7 +7,7 @@ import pytest
 import torch
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from ..conftest import REPO, needs_loadable_runner_checkpoints
+from ..conftest import REPO
 from .test_test_py import run
 
 CONFIG = 'configs/denseclip/denseclip_fpn_tiny-rn_random_128x128_300it_synthetic.py'
@@ -50,7 +50,6 @@ def with_validation(args, every):
     return args
 
 
-@needs_loadable_runner_checkpoints
 def test_resume_ends_where_an_unbroken_run_ends(synthetic, tmp_path):
     """Dropout on, validation in between: the resumed run repeats the unbroken one bit for bit."""
     unbroken, broken = tmp_path / 'unbroken', tmp_path / 'broken'

@@ -1,6 +1,6 @@
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from ..conftest import REPO, needs_loadable_runner_checkpoints, write_tiny_dinoiser_config
+from ..conftest import REPO, write_tiny_dinoiser_config
 from .test_test_py import run
 
 TRAIN_OVERRIDES = """
@@ -18,7 +18,6 @@ default_hooks = dict(checkpoint=dict(interval=2), logger=dict(interval=1))
 """
 
 
-@needs_loadable_runner_checkpoints
 def test_train_then_test_on_voc_mini(tmp_path, voc_mini):
     cfg = write_tiny_dinoiser_config(
         tmp_path, 'configs/dinoiser/dinoiser_vit-b16_laion2b_train448_imagenet.py', extra=TRAIN_OVERRIDES)
