@@ -120,3 +120,22 @@ def test_one_clip_forward_per_window():
     seg.backbone.register_forward_hook(lambda m, i, o: calls.append(i[0].shape[0]))
     seg.predict(torch.randn(1, 3, 96, 96))
     assert calls == [4]
+
+
+def test_scores_are_probabilities_not_probabilities_of_probabilities():
+    """A patch the head is certain about reads ~1, whatever the number of classes."""
+    import clipseg
+    seg = tiny_dinoiser(classes='background,cat,dog,car', test_cfg=dict(mode='whole')).eval()
+    assert seg.grid_output == 'probabilities'
+
+    def certain(crops, emb):
+        out = torch.zeros(crops.shape[0], emb.queries.shape[0], *[s // 16 for s in crops.shape[-2:]])
+        out[:, 2] = 0.999
+        out[:, [0, 1, 3]] = 0.001 / 3
+        return out
+    seg.grid_logits = certain
+    probs = seg.predict(torch.randn(1, 3, 64, 64))[0].seg_logits.data
+    assert probs[2].min() > 0.99 and probs[[0, 1, 3]].max() < 0.01
+    seg.cfg = clipseg.apis.inference.find_config('dinoiser_vit-b16_laion2b_slide448')
+    res = clipseg.segment(seg, np.zeros((64, 64, 3), np.uint8))
+    assert res['class_scores'][2] > 0.99

@@ -65,12 +65,32 @@ def test_probability_threshold_gives_background():
     assert (pred[:16, :16] == 1).all() and (pred[-16:, -16:] == 2).all()
 
 
-def test_area_threshold_drops_small_classes():
+def test_area_threshold_is_sclips():
+    """SCLIP keeps a class when its area > area_thd × the non-background area, else zeroes it."""
     seg = tiny_segmentor(classes='background,cat,dog', mode='whole', logit_scale=50.0, area_thd=0.1)
-    want = blocks(128, 128, {(0, 0): 2})           # dog covers 1/16 < 10%
-    want[64:, :] = 1                               # cat covers half
-    pred = seg.predict(planted(seg, want))[0].pred_sem_seg.data[0]
-    assert not (pred == 2).any() and (pred[80:] == 1).all()
+    want = torch.zeros(128, 128, dtype=torch.long)
+    want[:32, :32] = 2                             # dog: 6.25% of the image, 20% of the objects
+    want[96:, :] = 1                               # cat: 25% of the image
+    out = seg.predict(planted(seg, want))[0]
+    pred, probs = out.pred_sem_seg.data[0], out.seg_logits.data
+    assert (pred[4:28, 4:28] == 2).all()          # kept (a share of all pixels would drop it)
+    assert (pred[100:] == 1).all() and probs[2].max() > 0.5     # not zeroed
+    want[:32, :32] = 0
+    want[:16, :16] = 2                             # dog: 1.6% of the image, 5.9% of the objects
+    out = seg.predict(planted(seg, want))[0]
+    assert not (out.pred_sem_seg.data[0] == 2).any()
+    assert (out.seg_logits.data[2] == 0).all()     # dropped classes' probabilities are zeroed
+
+
+def test_naclip_renormalizes_after_the_synonym_max():
+    seg = tiny_segmentor(classes=['cat; kitten', 'dog'], mode='whole', logit_scale=1.0)
+    x = torch.randn(1, 3, 64, 64)
+    plain = seg.predict(x)[0].seg_logits.data
+    assert (plain.sum(0) < 1 - 1e-3).all()         # max over synonyms loses mass
+    seg.test_cfg['renormalize'] = True
+    out = seg.predict(x)[0]
+    torch.testing.assert_close(out.seg_logits.data.sum(0), torch.ones(64, 64))
+    torch.testing.assert_close(out.seg_logits.data, plain / plain.sum(0, keepdim=True))
 
 
 def test_slide_equals_whole_when_one_crop_covers_the_image():

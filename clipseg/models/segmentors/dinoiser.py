@@ -39,6 +39,7 @@ class CLIPDINOiser(TrainedParts, ZeroShotSegmentor):
     background logits against the FOUND-style teacher; CLIP and the teachers stay frozen.
     Predicting needs trained heads (a checkpoint or a training step) unless ``allow_random_heads``.
     """
+    grid_output = 'probabilities'  # softmax(100 · cosine) per window, as the authors' cls_seg
     trained_prefixes = ('obj_proj.', 'bkg_decoder.')
     parts_name = 'heads (obj_proj, bkg_decoder)'
 
@@ -57,7 +58,7 @@ class CLIPDINOiser(TrainedParts, ZeroShotSegmentor):
         kwargs.setdefault('attention', 'maskclip')
         kwargs['backbone_cfg'] = dict(out_indices=(feats_idx,), tap='ln_2')
         kwargs.setdefault('test_cfg', {})
-        kwargs['test_cfg'] = dict(dict(logit_scale=1.0, mode='slide', crop_size=(448, 448),
+        kwargs['test_cfg'] = dict(dict(mode='slide', crop_size=(448, 448),
                                        stride=(224, 224)), **kwargs['test_cfg'])
         super().__init__(clip=clip, **kwargs)
         width = self.backbone.width

@@ -26,7 +26,8 @@ DEFAULT_TEST_CFG = dict(
     stride=(112, 112),
     logit_scale=40.0,      # temperature of the softmax over queries (SCLIP default)
     prob_thd=0.0,          # below this class probability a pixel becomes class `bg_idx`
-    area_thd=None,         # classes covering less than this image share are dropped (not bg_idx)
+    area_thd=None,         # SCLIP: classes with area <= area_thd × all non-bg_idx area are dropped
+    renormalize=False,     # NACLIP: divide class probabilities by their sum after the synonym max
     bg_idx=0,
     pamr_steps=0,          # PAMR refinement iterations (0 = off)
     pamr_dilations=(8, 16),
@@ -69,7 +70,8 @@ class ZeroShotSegmentor(BaseSegmentor):
     Per window: dense features (B, D, h, w) from the backbone adapter, cosine similarity with the
     class queries → (B, Q, h, w), bilinear upsampling to the window; windows of one image are
     averaged. Per image: resize to the original shape, optional PAMR, softmax(logit_scale · s) over
-    queries, max over each class's synonyms (SCLIP), area and probability thresholds, argmax.
+    queries (skipped when ``grid_output == 'probabilities'``: the window scores already are),
+    max over each class's synonyms (SCLIP), area and probability thresholds, argmax.
     The upsampling, averaging and resizing are linear and separable: ``stitch`` evaluates them as
     matrix products, band by band, straight from the patch-grid logits.
 
@@ -83,6 +85,8 @@ class ZeroShotSegmentor(BaseSegmentor):
         text_cache_dir: optional folder for the on-disk text-embedding cache.
         test_cfg: inference settings, see ``DEFAULT_TEST_CFG``.
     """
+
+    grid_output = 'logits'  # what ``grid_logits`` returns: 'logits' (cosines) or 'probabilities'
 
     def __init__(self,
                  clip: dict = dict(model_name='ViT-B-16', pretrained='openai'),
@@ -240,13 +244,16 @@ class ZeroShotSegmentor(BaseSegmentor):
         return out
 
     def _class_probs(self, logits: Tensor, emb: ClassEmbeddings) -> Tensor:
-        """(Q, ...) query logits → (K, ...) class probabilities (max over each class's synonyms)."""
-        probs = F.softmax(logits * self.test_cfg['logit_scale'], dim=0)
-        if probs.shape[0] == emb.num_classes:
-            return probs
-        out = probs.new_zeros((emb.num_classes, *probs.shape[1:]))
-        index = emb.query_class.view(-1, *([1] * (probs.dim() - 1))).expand_as(probs)
-        return out.scatter_reduce(0, index, probs, reduce='amax', include_self=False)
+        """(Q, ...) query scores → (K, ...) class probabilities (max over each class's synonyms)."""
+        if self.grid_output == 'probabilities':
+            probs = logits
+        else:
+            probs = F.softmax(logits * self.test_cfg['logit_scale'], dim=0)
+        if probs.shape[0] != emb.num_classes:
+            out = probs.new_zeros((emb.num_classes, *probs.shape[1:]))
+            index = emb.query_class.view(-1, *([1] * (probs.dim() - 1))).expand_as(probs)
+            probs = out.scatter_reduce(0, index, probs, reduce='amax', include_self=False)
+        return probs
 
     def _labels(self, probs: Tensor, dropped: Optional[Tensor]) -> Tensor:
         """(K, ...) probabilities → (...) labels with the area and probability thresholds."""
@@ -295,15 +302,21 @@ class ZeroShotSegmentor(BaseSegmentor):
             if probs_out is not None:
                 probs_out[:, r0:r0 + probs.shape[1]] = probs
         if cfg['area_thd'] is not None:
-            # SCLIP: a class (not background) whose argmax area is below area_thd is dropped.
-            dropped = area < cfg['area_thd'] * area.sum()
+            # SCLIP: a class keeps its probabilities only when its argmax area is strictly above
+            # area_thd × the argmax area of all classes but bg_idx; the others' are zeroed.
+            area[cfg['bg_idx']] = 0
+            dropped = ~(area > cfg['area_thd'] * area.sum())
             dropped[cfg['bg_idx']] = False
             if dropped.any():
                 if probs_out is not None:
-                    labels = self._labels(probs_out, dropped)
+                    probs_out[dropped] = 0
+                    labels = self._labels(probs_out, None)
                 else:
                     for r0, probs in bands():
                         labels[r0:r0 + probs.shape[1]] = self._labels(probs, dropped)
+        if cfg['renormalize'] and probs_out is not None:
+            # NACLIP: the stored probabilities sum to 1 again after the synonym max (labels unchanged)
+            probs_out /= probs_out.sum(dim=0, keepdim=True)
         return labels, probs_out
 
     # ----- mmseg interface ---------------------------------------------------------------------

@@ -12,4 +12,4 @@ model = dict(
     text_cache_dir='{{$CLIPSEG_CACHE:~/.cache/clipseg}}/text',  # encode a prompt set once per machine
     teacher=dict(model_name='vit_base_patch16_224.dino', pretrained=True, feats='v'),
     background_teacher=dict(tau=0.3),
-    test_cfg=dict(mode='slide', crop_size=(448, 448), stride=(224, 224), logit_scale=1.0))
+    test_cfg=dict(mode='slide', crop_size=(448, 448), stride=(224, 224)))
