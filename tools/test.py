@@ -12,6 +12,7 @@ from mmengine.runner import Runner
 
 import clipseg  # noqa: F401  (registers clipseg into mmseg)
 from clipseg.apis import find_config
+from clipseg.models.clip_loader import override_weights
 from clipseg.safe_loading import allow_unsafe_loading
 
 
@@ -44,7 +45,7 @@ def main():
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     if args.weights:
-        cfg.model.clip['pretrained'] = args.weights
+        override_weights(cfg.model.clip, args.weights)
     if args.data_root:
         cfg.test_dataloader.dataset.data_root = args.data_root
     if args.checkpoint:

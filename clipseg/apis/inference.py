@@ -10,6 +10,7 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 
 from mmseg.registry import MODELS
+from ..models.clip_loader import override_weights
 from ..utils import load_image
 
 CONFIG_ROOT = Path(__file__).resolve().parents[2] / 'configs'
@@ -52,7 +53,7 @@ def init_model(config_or_name: Union[str, os.PathLike, Config] = DEFAULT_CONFIG,
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     if weights is not None:
-        cfg.model.setdefault('clip', {})['pretrained'] = weights
+        override_weights(cfg.model.setdefault('clip', {}), weights)
     model = MODELS.build(cfg.model)
     if checkpoint is not None:
         from mmengine.runner import load_checkpoint

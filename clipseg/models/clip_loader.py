@@ -112,6 +112,23 @@ def load_checkpoint_into(model: nn.Module, path: str, model_name: str) -> None:
     model.load_state_dict(state, strict=True)
 
 
+def is_weights_file(pretrained: Optional[str]) -> bool:
+    """A local checkpoint path rather than a pretrained tag or hf-hub name."""
+    return bool(pretrained) and not pretrained.startswith('hf-hub:') and (
+        os.path.sep in pretrained or os.path.isfile(pretrained)
+        or pretrained.endswith(('.pt', '.pth', '.bin', '.safetensors')))
+
+
+def override_weights(clip_cfg: dict, weights: str) -> dict:
+    """Put ``weights`` (tag, file or hf-hub name) into a ``create_clip`` config. A tag decides its
+    own activation, so the config's ``quick_gelu`` is dropped; a file keeps it (the file holds no
+    architecture, and OpenAI weights need QuickGELU)."""
+    clip_cfg['pretrained'] = weights
+    if not is_weights_file(weights):
+        clip_cfg.pop('quick_gelu', None)
+    return clip_cfg
+
+
 def create_clip(model_name: str = 'ViT-B-16',
                 pretrained: Optional[str] = None,
                 model_cfg: Optional[dict] = None,
@@ -124,7 +141,10 @@ def create_clip(model_name: str = 'ViT-B-16',
         pretrained: a pretrained tag of that model, a local checkpoint path, or ``None`` (random).
         model_cfg: an open_clip architecture dict (``embed_dim``, ``vision_cfg``, ``text_cfg``) to
             build instead of a named one, e.g. a tiny model for tests.
-        quick_gelu: force QuickGELU on/off; by default follows the pretrained tag (OpenAI: on).
+        quick_gelu: QuickGELU (OpenAI weights) or GELU. With a tag, ``None`` follows the tag and a
+            contradicting value is an error; with a file or random weights, ``None`` means GELU, so
+            configs of OpenAI weights state ``quick_gelu=True`` (a local copy of a tag's weights
+            then builds the same model as the tag).
     """
     if model_cfg is not None:
         cfg = dict(model_cfg)
@@ -139,8 +159,7 @@ def create_clip(model_name: str = 'ViT-B-16',
     if pretrained and pretrained.startswith('hf-hub:'):
         model_name, pretrained = pretrained, None  # --weights hf-hub:org/repo names the whole model
     _check_model_name(model_name)
-    is_file = bool(pretrained) and (os.path.sep in pretrained or os.path.isfile(pretrained)
-                                    or pretrained.endswith(('.pt', '.pth', '.bin', '.safetensors')))
+    is_file = is_weights_file(pretrained)
     kwargs = {}
     if model_name.startswith('hf-hub:'):
         if _offline():
@@ -156,9 +175,12 @@ def create_clip(model_name: str = 'ViT-B-16',
         if pretrained not in tags:
             raise ValueError(f'unknown pretrained tag {pretrained!r} for model {model_name!r}; '
                              f'known tags: {tags}, or pass a local checkpoint file')
-        tag_cfg = open_clip.get_pretrained_cfg(model_name, pretrained)
-        if quick_gelu is None:
-            quick_gelu = bool(tag_cfg.get('quick_gelu', False))
+        tag_gelu = bool(open_clip.get_pretrained_cfg(model_name, pretrained).get('quick_gelu', False))
+        if quick_gelu is not None and bool(quick_gelu) != tag_gelu:
+            raise ValueError(f'quick_gelu={quick_gelu} contradicts the weights {model_name!r} '
+                             f'{pretrained!r}, trained with {"QuickGELU" if tag_gelu else "GELU"}: '
+                             f'set quick_gelu={tag_gelu} or leave it out')
+        quick_gelu = tag_gelu
         if not _tag_is_cached(model_name, pretrained) and _offline():
             raise _unavailable(model_name, pretrained)
         kwargs['pretrained'] = pretrained

@@ -47,3 +47,47 @@ def test_offline_hf_hub_name_fails_at_once(monkeypatch):
     monkeypatch.setenv('HF_HOME', '/nonexistent-hf-home')
     with pytest.raises(WeightsUnavailableError, match='hf-hub:laion/nothing-here'):
         create_clip('ViT-B-16', 'hf-hub:laion/nothing-here')
+
+
+# ----- QuickGELU: a local copy of a tag's weights builds the tag's model -------------------------
+def test_file_of_openai_weights_builds_the_tags_model(tmp_path):
+    import open_clip
+    from clipseg.models.clip_loader import override_weights
+    tag_gelu = open_clip.get_pretrained_cfg('ViT-B-32', 'openai')['quick_gelu']
+    assert tag_gelu is True
+    torch.manual_seed(0)
+    as_tag = open_clip.create_model('ViT-B-32', force_quick_gelu=tag_gelu).eval()  # what the tag builds
+    path = tmp_path / 'openai_vit_b32.bin'
+    torch.save(as_tag.state_dict(), path)
+    x = torch.randn(1, 3, 224, 224)
+    with torch.no_grad():
+        want = as_tag.encode_image(x)
+        clip_cfg = override_weights(dict(model_name='ViT-B-32', pretrained='openai', quick_gelu=True),
+                                    str(path))               # as --weights FILE on an OpenAI config
+        same = create_clip(**clip_cfg)[0].encode_image(x)
+        plain = create_clip('ViT-B-32', str(path))[0].encode_image(x)   # GELU: another model
+    assert torch.equal(same, want)
+    assert not torch.allclose(plain, want, atol=1e-3)
+
+
+def test_quick_gelu_that_contradicts_a_tag_is_an_error_and_tags_decide():
+    from clipseg.models.clip_loader import override_weights
+    with pytest.raises(ValueError, match='contradicts .*trained with GELU'):
+        create_clip('ViT-B-16', 'laion2b_s34b_b88k', quick_gelu=True)
+    cfg = override_weights(dict(model_name='ViT-B-16', pretrained='openai', quick_gelu=True),
+                           'laion2b_s34b_b88k')
+    assert 'quick_gelu' not in cfg                            # --weights TAG: the tag decides
+
+
+def test_every_config_with_openai_weights_states_quick_gelu():
+    from mmengine.config import Config
+    from ..conftest import REPO
+    checked = 0
+    for path in sorted((REPO / 'configs').rglob('*.py')):
+        if '_base_' in path.parts:
+            continue
+        clip = Config.fromfile(str(path)).get('model', {}).get('clip', {})
+        if clip.get('pretrained') == 'openai':
+            assert clip.get('quick_gelu') is True, path.name
+            checked += 1
+    assert checked > 40

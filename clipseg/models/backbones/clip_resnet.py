@@ -32,12 +32,13 @@ class CLIPResNet(CLIPTowerAdapter):
                  attention: Union[str, dict, LastBlockAttention] = 'maskclip',
                  out_indices: Sequence[int] = (),
                  model_cfg: Optional[dict] = None,
+                 quick_gelu: Optional[bool] = None,
                  visual: Optional[nn.Module] = None,
                  frozen: bool = True,
                  with_global: bool = False,
                  init_cfg=None):
         if visual is None:
-            visual = create_clip(model_name, pretrained, model_cfg)[0].visual
+            visual = create_clip(model_name, pretrained, model_cfg, quick_gelu)[0].visual
         if not hasattr(visual, 'attnpool'):
             raise TypeError(f'{model_name!r} has no ModifiedResNet image tower; use CLIPViT for ViTs')
         super().__init__(visual, frozen, init_cfg)

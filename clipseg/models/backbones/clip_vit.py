@@ -57,13 +57,14 @@ class CLIPViT(CLIPTowerAdapter):
                  out_indices: Sequence[int] = (),
                  tap: str = 'block',
                  model_cfg: Optional[dict] = None,
+                 quick_gelu: Optional[bool] = None,
                  visual: Optional[nn.Module] = None,
                  frozen: bool = True,
                  multiscale: bool = False,
                  with_global: bool = False,
                  init_cfg=None):
         if visual is None:
-            visual = create_clip(model_name, pretrained, model_cfg)[0].visual
+            visual = create_clip(model_name, pretrained, model_cfg, quick_gelu)[0].visual
         if not hasattr(visual, 'transformer') or not hasattr(visual, 'conv1'):
             raise TypeError(f'{model_name!r} has no open_clip ViT image tower; use CLIPResNet for '
                             'ModifiedResNet models')

@@ -25,7 +25,8 @@ class DenseCLIP(TrainedParts, EncoderDecoder):
                  **kwargs):
         clip = dict(clip)
         backbone = dict(backbone, model_name=clip.get('model_name'), pretrained=clip.get('pretrained'),
-                        model_cfg=clip.get('model_cfg'), with_global=True)
+                        model_cfg=clip.get('model_cfg'), quick_gelu=clip.get('quick_gelu'),
+                        with_global=True)
         backbone.setdefault('frozen', False)
         backbone.setdefault('attention', 'vanilla')
         if 'ResNet' in str(backbone.get('type')):

@@ -2,7 +2,7 @@
 # decoder, score map (150 classes) concatenated to level 3, identity loss 0.4 (τ = 0.07).
 model = dict(
     type='DenseCLIP',
-    clip=dict(model_name='RN50', pretrained='openai'),
+    clip=dict(model_name='RN50', pretrained='openai', quick_gelu=True),  # OpenAI weights: QuickGELU
     data_preprocessor=dict(type='mmseg.SegDataPreProcessor', size=(512, 512),
                            mean=[122.770938, 116.7460125, 104.09373615],
                            std=[68.5005327, 66.6321579, 70.32316305], bgr_to_rgb=True,
