@@ -1,4 +1,6 @@
+import pytest
 import torch
+import torch.nn.functional as F
 
 from clipseg.models import CLIPResNet, CLIPViT
 from clipseg.models.clip_loader import create_clip
@@ -55,3 +57,34 @@ def test_resnet_maskclip_is_v_then_c_proj():
 def test_frozen_backbone_has_no_trainable_params():
     visual = create_clip('tiny', model_cfg=TINY_VIT)[0].visual
     assert not any(p.requires_grad for p in CLIPViT(visual=visual).parameters())
+
+
+def test_dino_style_positional_resize_matches_dinos_formula():
+    from clipseg.models.backbones.clip_vit import resize_pos_embed
+    torch.manual_seed(0)
+    pos = torch.randn(1 + 14 * 14, 8)
+    got = resize_pos_embed(pos, (14, 14), (21, 28), mode='dino')
+    # DINO's interpolate_pos_encoding: bicubic with scale factor (h + 0.1) / sqrt(N)
+    grid = pos[1:].reshape(1, 14, 14, 8).permute(0, 3, 1, 2)
+    ref = F.interpolate(grid, scale_factor=(21.1 / 14, 28.1 / 14), mode='bicubic')
+    torch.testing.assert_close(got[1:], ref.permute(0, 2, 3, 1).reshape(-1, 8))
+    torch.testing.assert_close(got[:1], pos[:1])
+    exact = resize_pos_embed(pos, (14, 14), (21, 28), mode='exact')
+    assert (exact - got).abs().max() > 1e-3              # a different sampling grid
+
+
+@pytest.mark.parametrize('pad', ['even', 'drop'])
+def test_pad_modes_of_the_vit_adapter(pad):
+    from clipseg.models.backbones import CLIPViT
+    torch.manual_seed(0)
+    vit = CLIPViT('tiny', model_cfg=TINY_VIT, attention='maskclip', pad=pad).eval()
+    x = torch.randn(1, 3, 40, 50)
+    got = vit(x)[-1]
+    vit.pad = 'corner'
+    if pad == 'even':                                  # 8 rows and 14 columns of padding, split
+        want = vit(F.pad(x, (7, 7, 4, 4)))[-1]
+    else:                                              # leftover pixels dropped: 2 × 3 grid
+        want = vit(x[..., :32, :48])[-1]
+    assert got.shape == want.shape and torch.equal(got, want)
+    with pytest.raises(ValueError, match='pad must be one of'):
+        CLIPViT('tiny', model_cfg=TINY_VIT, pad='reflect')

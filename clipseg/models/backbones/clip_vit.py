@@ -12,13 +12,27 @@ from ..clip_loader import create_clip
 from .clip_tower import CLIPTowerAdapter
 
 
-def resize_pos_embed(pos_embed: Tensor, src_grid: Tuple[int, int], dst_grid: Tuple[int, int]) -> Tensor:
-    """Bicubic resize of a (1 + h*w, C) positional embedding from ``src_grid`` to ``dst_grid``."""
+POS_RESIZE = ('exact', 'dino')
+PAD_MODES = ('corner', 'even', 'drop')
+
+
+def resize_pos_embed(pos_embed: Tensor, src_grid: Tuple[int, int], dst_grid: Tuple[int, int],
+                     mode: str = 'exact') -> Tensor:
+    """Bicubic resize of a (1 + h*w, C) positional embedding from ``src_grid`` to ``dst_grid``.
+
+    ``'exact'``: to the target size (MaskCLIP, mmseg). ``'dino'``: with the scale factor
+    (h + 0.1) / h_src, as DINO's ``interpolate_pos_encoding`` and SCLIP/NACLIP/ClearCLIP do."""
     if tuple(src_grid) == tuple(dst_grid):
         return pos_embed
     cls_pos, patch_pos = pos_embed[:1], pos_embed[1:]
     patch_pos = patch_pos.reshape(1, *src_grid, -1).permute(0, 3, 1, 2)
-    patch_pos = F.interpolate(patch_pos.float(), size=dst_grid, mode='bicubic', align_corners=False)
+    if mode == 'dino':
+        scale = tuple((d + 0.1) / s for d, s in zip(dst_grid, src_grid))
+        patch_pos = F.interpolate(patch_pos.float(), scale_factor=scale, mode='bicubic',
+                                  align_corners=False)
+        assert tuple(patch_pos.shape[-2:]) == tuple(dst_grid)
+    else:
+        patch_pos = F.interpolate(patch_pos.float(), size=dst_grid, mode='bicubic', align_corners=False)
     patch_pos = patch_pos.to(pos_embed.dtype).permute(0, 2, 3, 1).reshape(-1, pos_embed.shape[-1])
     return torch.cat([cls_pos, patch_pos], dim=0)
 
@@ -39,11 +53,15 @@ def merge_heads(x: Tensor) -> Tensor:
 class CLIPViT(CLIPTowerAdapter):
     """open_clip ViT image tower returning dense features in CLIP's joint embedding space.
 
-    ``forward(x)`` with ``x`` (B, 3, H, W), any H, W (padded at the bottom/right to a multiple of the
-    patch size p; positional embeddings are resized bicubically) returns a tuple: one (B, C, h, w)
-    map per entry of ``out_indices`` (block outputs, or the block's ``ln_2`` input normalised when
-    ``tap='ln_2'``), then the dense embedding (B, D, h, w), h = ⌈H/p⌉, w = ⌈W/p⌉, D = CLIP's
-    embedding width. The last block runs the chosen ``attention`` variant.
+    ``forward(x)`` with ``x`` (B, 3, H, W), any H, W, returns a tuple: one (B, C, h, w) map per
+    entry of ``out_indices`` (block outputs, or the block's ``ln_2`` input normalised when
+    ``tap='ln_2'``), then the dense embedding (B, D, h, w), D = CLIP's embedding width. The last
+    block runs the chosen ``attention`` variant.
+
+    Sizes that are not a multiple of the patch size p (``pad``): ``'corner'`` pads bottom/right
+    (MaskCLIP; h = ⌈H/p⌉), ``'even'`` pads both sides evenly (ClearCLIP; h = ⌈H/p⌉), ``'drop'``
+    drops the leftover pixels (SCLIP, NACLIP; h = ⌊H/p⌋, logits are stretched to the window).
+    Positional embeddings are resized bicubically, ``pos_resize='exact'`` or ``'dino'``.
 
     DenseCLIP options: ``multiscale=True`` turns the ``out_indices`` maps (4 of them) into strides
     4, 8, 16, 32 (deconvolutions, identity, max-pool, as in DenseCLIP's ViT); ``with_global=True``
@@ -62,6 +80,8 @@ class CLIPViT(CLIPTowerAdapter):
                  frozen: bool = True,
                  multiscale: bool = False,
                  with_global: bool = False,
+                 pos_resize: str = 'exact',
+                 pad: str = 'corner',
                  init_cfg=None):
         if visual is None:
             visual = create_clip(model_name, pretrained, model_cfg, quick_gelu)[0].visual
@@ -70,6 +90,10 @@ class CLIPViT(CLIPTowerAdapter):
                             'ModifiedResNet models')
         if not getattr(visual.transformer, 'batch_first', True):
             raise TypeError('open_clip transformer must run batch-first (open_clip >= 2.24)')
+        if pos_resize not in POS_RESIZE:
+            raise ValueError(f'pos_resize must be one of {POS_RESIZE}, got {pos_resize!r}')
+        if pad not in PAD_MODES:
+            raise ValueError(f'pad must be one of {PAD_MODES}, got {pad!r}')
         if tap not in ('block', 'ln_2'):
             raise ValueError(f"tap must be 'block' or 'ln_2', got {tap!r}")
         if not isinstance(visual.transformer.resblocks[-1].attn, nn.MultiheadAttention):
@@ -80,6 +104,7 @@ class CLIPViT(CLIPTowerAdapter):
         depth = len(visual.transformer.resblocks)
         self.out_indices = tuple(i % depth for i in out_indices)
         self.tap = tap
+        self.pos_resize, self.pad = pos_resize, pad
         self.patch_size = tuple(visual.patch_size) if isinstance(visual.patch_size, (tuple, list)) \
             else (visual.patch_size, visual.patch_size)
         self.width = visual.conv1.out_channels
@@ -98,9 +123,15 @@ class CLIPViT(CLIPTowerAdapter):
                 nn.MaxPool2d(2, 2)])
 
     def pad_to_patches(self, x: Tensor) -> Tensor:
+        """(B, 3, H, W) → a multiple of the patch size, following ``pad``."""
         ph, pw = self.patch_size
         H, W = x.shape[-2:]
-        return F.pad(x, (0, (-W) % pw, 0, (-H) % ph))
+        if self.pad == 'drop':
+            return x[..., :H - H % ph, :W - W % pw]
+        dh, dw = (-H) % ph, (-W) % pw
+        if self.pad == 'even':
+            return F.pad(x, (dw // 2, dw - dw // 2, dh // 2, dh - dh // 2))
+        return F.pad(x, (0, dw, 0, dh))
 
     def embed(self, x: Tensor) -> Tuple[Tensor, Tuple[int, int]]:
         """(B, 3, H, W) → tokens (B, 1 + h*w, C) after ln_pre, and the grid (h, w)."""
@@ -112,7 +143,7 @@ class CLIPViT(CLIPTowerAdapter):
         x = torch.cat([cls, x], dim=1)
         src = tuple(visual.grid_size) if hasattr(visual, 'grid_size') else \
             (int(math.isqrt(visual.positional_embedding.shape[0] - 1)),) * 2
-        x = x + resize_pos_embed(visual.positional_embedding, src, grid).to(x.dtype)
+        x = x + resize_pos_embed(visual.positional_embedding, src, grid, self.pos_resize).to(x.dtype)
         return visual.ln_pre(x), grid
 
     def last_block(self, block: nn.Module, x: Tensor, grid: Tuple[int, int]) -> Tensor:

@@ -56,7 +56,8 @@ class CLIPDINOiser(TrainedParts, ZeroShotSegmentor):
                  allow_random_heads: bool = False,
                  **kwargs):
         kwargs.setdefault('attention', 'maskclip')
-        kwargs['backbone_cfg'] = dict(out_indices=(feats_idx,), tap='ln_2')
+        kwargs['backbone_cfg'] = dict(kwargs.get('backbone_cfg') or {}, out_indices=(feats_idx,),
+                                      tap='ln_2')
         kwargs.setdefault('test_cfg', {})
         kwargs['test_cfg'] = dict(dict(mode='slide', crop_size=(448, 448),
                                        stride=(224, 224)), **kwargs['test_cfg'])

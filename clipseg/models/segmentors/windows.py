@@ -31,3 +31,16 @@ def _resize_matrix_cpu(n_in: int, n_out: int) -> Tensor:
 def resize_matrix(n_in: int, n_out: int, device, dtype=torch.float32) -> Tensor:
     """(n_in, n_out) matrix M with ``x @ M`` = 1-D linear resize (align_corners=False) of x."""
     return _resize_matrix_cpu(n_in, n_out).to(device=device, dtype=dtype)
+
+
+def grid_to_window(n_grid: int, length: int, patch: int, pad: str, device) -> Tensor:
+    """(n_grid, length) matrix mapping patch-grid logits to a window's pixels, bilinearly.
+
+    ``'corner'``: upsample to n_grid·p and keep the first ``length`` pixels; ``'even'``: keep the
+    pixels after the top/left padding (ClearCLIP); ``'drop'``: stretch the grid over the window
+    (SCLIP, NACLIP)."""
+    if pad == 'drop':
+        return resize_matrix(n_grid, length, device)
+    up = resize_matrix(n_grid, n_grid * patch, device)
+    start = ((-length) % patch) // 2 if pad == 'even' else 0
+    return up[:, start:start + length]

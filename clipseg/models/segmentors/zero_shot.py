@@ -15,7 +15,7 @@ from ..clip_loader import create_clip
 from ..pamr import PAMR
 from ..text import ClassEmbeddings, TextClassifier
 from .fast_backbone import FastBackbone, check_options
-from .windows import resize_matrix, slide_windows
+from .windows import grid_to_window, resize_matrix, slide_windows
 
 OPENAI_MEAN = [0.48145466 * 255, 0.4578275 * 255, 0.40821073 * 255]
 OPENAI_STD = [0.26862954 * 255, 0.26130258 * 255, 0.27577711 * 255]
@@ -133,6 +133,11 @@ class ZeroShotSegmentor(BaseSegmentor):
         return self.text_encoder(self.class_names)
 
     # ----- one window --------------------------------------------------------------------------
+    @property
+    def pad_mode(self) -> str:
+        """How the backbone fits windows to the patch grid: 'corner', 'even' or 'drop'."""
+        return getattr(self.backbone, 'pad', 'corner')
+
     def extract_feat(self, inputs: Tensor) -> Tuple[Tensor, ...]:
         return self.backbone(inputs)
 
@@ -159,8 +164,13 @@ class ZeroShotSegmentor(BaseSegmentor):
         logits = self.grid_logits(crops, emb)
         ph, pw = self.backbone.patch_size
         hc, wc = crops.shape[-2:]
-        size = (logits.shape[-2] * ph, logits.shape[-1] * pw)
-        return F.interpolate(logits, size=size, mode='bilinear', align_corners=False)[..., :hc, :wc]
+        if self.pad_mode == 'drop':                  # SCLIP/NACLIP: stretch the grid to the window
+            return F.interpolate(logits, size=(hc, wc), mode='bilinear', align_corners=False)
+        gh, gw = logits.shape[-2:]
+        t = ((-hc) % ph) // 2 if self.pad_mode == 'even' else 0
+        left = ((-wc) % pw) // 2 if self.pad_mode == 'even' else 0
+        up = F.interpolate(logits, size=(gh * ph, gw * pw), mode='bilinear', align_corners=False)
+        return up[..., t:t + hc, left:left + wc]
 
     # ----- one batch ---------------------------------------------------------------------------
     def run_windows(self, images: List[Tensor], emb: ClassEmbeddings) -> List[List[Window]]:
@@ -213,8 +223,8 @@ class ZeroShotSegmentor(BaseSegmentor):
         to_out_x = resize_matrix(W, Wo, device) / count_x[:, None]
 
         def placed(n_grid, patch, a, b, to_out):
-            up = resize_matrix(n_grid, n_grid * patch, device)[:, :b - a]   # (g, b - a)
-            return up @ to_out[a:b]                                          # (g, out)
+            up = grid_to_window(n_grid, b - a, patch, self.pad_mode, device)  # (g, b - a)
+            return up @ to_out[a:b]                                            # (g, out)
 
         plan: Dict[Tuple[int, int], List] = {}
         for win in windows:
