@@ -1,10 +1,11 @@
+# CLIP-DINOiser protocol (wysoczanska/clip_dinoiser configs/clip_dinoiser.yaml, main_eval.py, segmentation/configs/_base_/datasets/).
 _base_ = [
     '../_base_/models/dinoiser_vit-b16_laion2b.py',
     '../_base_/datasets/context59.py',
     '../_base_/default_runtime.py',
 ]
-model = dict(class_names={{_base_.class_names}},
-             allow_shared_names={{_base_.allow_shared_names}}, apply_background=False)
+model = dict(class_names='{{fileDirname}}/../_base_/datasets/class_names/dinoiser/context59.txt',
+             allow_shared_names=False)
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(2048, 448), keep_ratio=True),

@@ -29,8 +29,15 @@ OPENAI_IMAGENET = (
     'a photo of a small {}.', 'a tattoo of the {}.',
 )
 
+# MaskCLIP (tools/maskclip_utils/prompt_engineering.py): the 80 above plus five scene prompts.
+MASKCLIP = OPENAI_IMAGENET + (
+    'there is a {} in the scene.', 'there is the {} in the scene.', 'this is a {} in the scene.',
+    'this is the {} in the scene.', 'this is one {} in the scene.',
+)
+
 TEMPLATE_SETS = {
     'openai_imagenet': OPENAI_IMAGENET,
+    'maskclip': MASKCLIP,
     'a_photo_of': ('a photo of a {}.',),
     'name_only': ('{}',),
 }

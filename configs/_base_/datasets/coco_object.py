@@ -1,7 +1,8 @@
 # coco_object: test split, mmseg's COCOObjectDataset. `data_root` is overridable with --cfg-options.
 _base_ = ['./zero_shot_test.py']
-class_names = '{{fileDirname}}/class_names/coco_object.txt'
-allow_shared_names = True  # 'bed' names a class and is a background synonym
+# SCLIP's class-name list: the harness NACLIP, ProxyCLIP, SC-CLIP, ResCLIP, Trident and CorrCLIP reuse
+class_names = '{{fileDirname}}/class_names/sclip/coco_object.txt'
+allow_shared_names = True  # SCLIP's list gives 'bed' to background and to bed
 test_dataloader = dict(dataset=dict(
     type='COCOObjectDataset',
     data_root='data/coco_stuff164k',

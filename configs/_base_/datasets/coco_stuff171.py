@@ -1,6 +1,7 @@
 # coco_stuff171: test split, mmseg's COCOStuffDataset. `data_root` is overridable with --cfg-options.
 _base_ = ['./zero_shot_test.py']
-class_names = '{{fileDirname}}/class_names/coco_stuff171.txt'
+# SCLIP's class-name list: the harness NACLIP, ProxyCLIP, SC-CLIP, ResCLIP, Trident and CorrCLIP reuse
+class_names = '{{fileDirname}}/class_names/sclip/coco_stuff171.txt'
 allow_shared_names = False
 test_dataloader = dict(dataset=dict(
     type='COCOStuffDataset',

@@ -1,6 +1,7 @@
 # context59: test split, mmseg's PascalContextDataset59. `data_root` is overridable with --cfg-options.
 _base_ = ['./zero_shot_test.py']
-class_names = '{{fileDirname}}/class_names/context59.txt'
+# SCLIP's class-name list: the harness NACLIP, ProxyCLIP, SC-CLIP, ResCLIP, Trident and CorrCLIP reuse
+class_names = '{{fileDirname}}/class_names/sclip/context59.txt'
 allow_shared_names = False
 test_dataloader = dict(dataset=dict(
     type='PascalContextDataset59',

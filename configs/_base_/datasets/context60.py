@@ -1,7 +1,8 @@
 # context60: test split, mmseg's PascalContextDataset. `data_root` is overridable with --cfg-options.
 _base_ = ['./zero_shot_test.py']
-class_names = '{{fileDirname}}/class_names/context60.txt'
-allow_shared_names = True  # 'bed' names a class and is a background synonym
+# SCLIP's class-name list: the harness NACLIP, ProxyCLIP, SC-CLIP, ResCLIP, Trident and CorrCLIP reuse
+class_names = '{{fileDirname}}/class_names/sclip/context60.txt'
+allow_shared_names = False
 test_dataloader = dict(dataset=dict(
     type='PascalContextDataset',
     data_root='data/VOCdevkit/VOC2010',

@@ -5,4 +5,5 @@ model = dict(
     attention='vanilla',
     templates='openai_imagenet',
     text_cache_dir='{{$CLIPSEG_CACHE:~/.cache/clipseg}}/text',  # encode a prompt set once per machine
+    backbone_cfg=dict(pos_resize='dino', pad='drop'),  # SCLIP: DINO-style positions, leftover pixels dropped
     test_cfg=dict(mode='slide', crop_size=(224, 224), stride=(112, 112), logit_scale=40.0))

@@ -1,0 +1,8 @@
+# NACLIP protocol (sinahmr/NACLIP naclip.py, configs/cfg_*.py).
+_base_ = [
+    '../_base_/models/naclip_vit-b16_openai_paper.py',
+    '../_base_/datasets/coco_stuff171.py',
+    '../_base_/default_runtime.py',
+]
+model = dict(class_names={{_base_.class_names}},
+             allow_shared_names={{_base_.allow_shared_names}})

@@ -1,0 +1,131 @@
+"""Every benchmark config builds, and each method's configs carry its authors' protocol."""
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+
+from clipseg.models.text import parse_classes
+from .conftest import REPO, TINY_RN, TINY_VIT
+
+CONFIGS = REPO / 'configs'
+LISTS = CONFIGS / '_base_' / 'datasets' / 'class_names'
+DATASETS = ['voc21', 'voc20', 'context60', 'context59', 'coco_object', 'coco_stuff171',
+            'cityscapes', 'ade20k150']
+
+
+def load(name):
+    (path,) = [p for p in CONFIGS.rglob(f'{name}.py') if '_base_' not in p.parts]
+    return Config.fromfile(str(path))
+
+
+def protocol(name):
+    """The settings that decide a benchmark number, read from the resolved config."""
+    cfg = load(name)
+    m = cfg.model
+    test = m.get('test_cfg', {})
+    resize = [s for s in cfg.test_pipeline if s['type'] == 'Resize'][0]['scale']
+    names = parse_classes(m['class_names'], m.get('allow_shared_names', False))
+    return dict(mode=test.get('mode'), crop=tuple(test.get('crop_size', ())),
+                stride=tuple(test.get('stride', ())), scale=tuple(resize),
+                logit=test.get('logit_scale'), prob=test.get('prob_thd', 0.0),
+                area=test.get('area_thd'), pamr=test.get('pamr_steps', 0),
+                renorm=test.get('renormalize', False),
+                pos=m.get('backbone_cfg', {}).get('pos_resize', 'exact'),
+                pad=m.get('backbone_cfg', {}).get('pad', 'corner'),
+                templates=m.get('templates'), classes=len(names),
+                queries=sum(len(n) for n in names), names=names,
+                mean=(m.get('data_preprocessor') or {}).get('mean'))
+
+
+def test_naclip_protocol():
+    for ds in DATASETS:
+        mode, scale = ('whole', 336) if ds in ('voc21', 'voc20') else ('slide', 336)
+        scale = 560 if ds == 'cityscapes' else scale
+        p = protocol(f'naclip_vit-b16_openai_{mode}{scale}_{ds}')
+        assert (p['mode'], p['scale'], p['logit'], p['area']) == (mode, (2048, scale), 40.0, None), ds
+        assert p['prob'] == (0.1 if ds in ('voc21', 'context60', 'coco_object') else 0.0), ds
+        assert (p['pamr'], p['renorm'], p['pos'], p['pad']) == (10, True, 'dino', 'drop'), ds
+    assert protocol('naclip_vit-b16_openai_slide336_coco_stuff171')['scale'] == (2048, 336)
+
+
+def test_clearclip_protocol():
+    prob = {'voc21': 0.5, 'context60': 0.15, 'coco_object': 0.4}
+    for ds in DATASETS:
+        p = protocol(f'clearclip_vit-b16_openai_slide448_{ds}')
+        crop = (224, 224) if ds == 'cityscapes' else (448, 448)
+        assert (p['scale'], p['crop'], p['logit'], p['area']) == ((2048, 448), crop, 50.0, None), ds
+        assert p['stride'] == (224, 224) and p['prob'] == prob.get(ds, 0.0), ds
+        assert (p['pos'], p['pad']) == ('dino', 'even'), ds
+    voc = protocol('clearclip_vit-b16_openai_slide448_voc21')
+    assert voc['classes'] == voc['queries'] == 21 and voc['names'][0] == ['background']
+
+
+def test_sclip_protocol_and_the_shared_class_lists():
+    voc = protocol('sclip_vit-b16_openai_slide336_voc21')
+    assert (voc['logit'], voc['prob'], voc['area'], voc['scale']) == (65.0, 0.1, 0.1, (2048, 336))
+    assert (voc['classes'], voc['queries']) == (21, 56) and voc['names'][1] == ['aeroplane']
+    assert (voc['pos'], voc['pad'], voc['mode'], voc['crop']) == ('dino', 'drop', 'slide', (224, 224))
+    ctx = protocol('sclip_vit-b16_openai_slide336_context60')
+    assert (ctx['classes'], ctx['queries'], ctx['logit'], ctx['prob']) == (60, 60, 50.0, 0.1)
+    obj = protocol('sclip_vit-b16_openai_slide336_coco_object')
+    assert obj['classes'] == 81 and 'body' in obj['names'][1] and 'background' not in obj['names'][0]
+    assert protocol('sclip_vit-b16_openai_slide448_coco_stuff171')['scale'] == (2048, 448)
+    assert protocol('sclip_vit-b16_openai_slide560_cityscapes')['scale'] == (2048, 560)
+
+
+def test_maskclip_protocol():
+    for arch in ('vit-b16', 'rn50'):
+        for name, scale in [('whole512_voc20', (2048, 512)), ('whole520_context59', (520, 520)),
+                            ('whole512_coco_stuff171', (2048, 512)),
+                            ('whole1024_cityscapes', (2048, 1024)), ('whole512_ade20k150', (2048, 512))]:
+            p = protocol(f'maskclip_{arch}_openai_{name}')
+            assert (p['mode'], p['scale'], p['prob'], p['area']) == ('whole', scale, 0.0, None), name
+            assert p['templates'] == 'maskclip' and p['mean'] == [123.675, 116.28, 103.53], name
+    voc = protocol('maskclip_vit-b16_openai_whole512_voc20')
+    assert voc['names'][0] == ['airplane'] and voc['names'][-1] == ['tv monitor']
+    assert (voc['pos'], voc['pad']) == ('exact', 'corner')
+
+
+def test_dinoiser_protocol():
+    for ds in DATASETS:
+        cfg = load(f'dinoiser_vit-b16_laion2b_slide448_{ds}')
+        p = protocol(f'dinoiser_vit-b16_laion2b_slide448_{ds}')
+        assert (p['scale'], p['crop'], p['stride']) == ((2048, 448), (448, 448), (224, 224)), ds
+        assert cfg.model.apply_background == (ds in ('voc21', 'coco_object')), ds
+        assert p['classes'] == p['queries'] and cfg.model.clip.pretrained == 'laion2b_s34b_b88k'
+    assert protocol('dinoiser_vit-b16_laion2b_slide448_voc21')['names'][0] == ['background']
+
+
+def test_common_protocol_is_sclips_for_every_method():
+    for method in ('naclip', 'clearclip', 'maskclip', 'vanilla'):
+        for ds in DATASETS:
+            p = protocol(f'{method}_vit-b16_openai_common_{ds}')
+            scale = {'coco_stuff171': 448, 'cityscapes': 560}.get(ds, 336)
+            ref = protocol(f'sclip_vit-b16_openai_slide{scale}_{ds}')
+            assert p == ref, (method, ds)
+            assert load(f'{method}_vit-b16_openai_common_{ds}').model.attention == method
+
+
+@pytest.mark.parametrize('folder', ['sclip', 'clearclip', 'dinoiser', 'maskclip', 'clipseg'])
+def test_class_lists_parse(folder):
+    for path in sorted((LISTS / folder).glob('*.txt')):
+        names = parse_classes(str(path), allow_shared_names=True)
+        want = {'voc21': 21, 'voc20': 20, 'context60': 60, 'context59': 59, 'coco_object': 81,
+                'coco_stuff171': 171, 'cityscapes': 19, 'ade20k150': 150}[path.stem]
+        assert len(names) == want, path
+
+
+def test_every_zero_shot_config_builds_with_a_tiny_clip():
+    from mmseg.registry import MODELS
+    from .conftest import TINY_DINO
+    count = 0
+    for path in sorted(CONFIGS.rglob('*.py')):
+        if '_base_' in path.parts or path.parent.name == 'denseclip' or 'train448' in path.name:
+            continue
+        model = Config.fromfile(str(path)).model
+        model.clip = dict(model_name='tiny', model_cfg=TINY_RN if 'RN' in model.clip.model_name else TINY_VIT)
+        if 'teacher' in model:
+            model.teacher = TINY_DINO
+        MODELS.build(model)
+        count += 1
+    assert count >= 80

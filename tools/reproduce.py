@@ -1,0 +1,189 @@
+"""Reproduce the published tables: run each method's benchmark configs and compare with the papers.
+
+    python tools/reproduce.py --data data [--methods sclip,naclip] [--datasets voc21,voc20]
+        [--protocol paper|common] [--weights TAG_OR_FILE] [--checkpoint dinoiser=HEADS.pth]
+        [--configs CONFIG.py ...] [--work-dir work_dirs/reproduce] [--out results.json]
+        [--cfg-options k=v ...] [--launcher pytorch]
+
+For every (method, benchmark) it evaluates the config with the mmengine Runner (mmseg's IoUMetric),
+then prints one table per method: our mIoU, the published mIoU (tools/published_miou.json, with
+its source) and the difference. ``--protocol paper`` (default) runs each method's own protocol
+(configs/{method}/), ``common`` runs SCLIP's protocol for every method (configs/common/).
+Datasets follow mmseg's layout under ``--data`` (``data/VOCdevkit/VOC2012``, ...); a missing one
+is reported with the folder expected and how to prepare it, and skipped. Distributed:
+``torchrun --nproc_per_node N tools/reproduce.py ... --launcher pytorch``.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+from pathlib import Path
+
+from mmengine.config import Config, DictAction
+from mmengine.dist import get_rank
+
+import clipseg  # noqa: F401  (registers clipseg into mmseg)
+from clipseg.apis.inference import CONFIG_ROOT
+from clipseg.models.clip_loader import override_weights
+
+DATASETS = ('voc21', 'voc20', 'context60', 'context59', 'coco_object', 'coco_stuff171',
+            'cityscapes', 'ade20k150')
+METHODS = ('sclip', 'naclip', 'clearclip', 'maskclip', 'dinoiser', 'vanilla')
+PUBLISHED = Path(__file__).with_name('published_miou.json')
+PREPARE = {
+    'voc21': 'extract VOCtrainval_11-May-2012.tar into {data}/VOCdevkit (mmseg dataset_prepare.md, "Pascal VOC")',
+    'voc20': 'the VOC21 folder: extract VOCtrainval_11-May-2012.tar into {data}/VOCdevkit',
+    'context60': 'VOC2010 + trainval_merged.json, then mmseg\'s tools/dataset_converters/pascal_context.py '
+                 '{data}/VOCdevkit {data}/VOCdevkit/VOC2010/trainval_merged.json',
+    'context59': 'as Context60 (mmseg\'s tools/dataset_converters/pascal_context.py)',
+    'coco_object': 'COCO-Stuff164k val2017 images and instance masks converted to '
+                   '*_instanceTrainIds.png (SCLIP\'s datasets/cvt_coco_object.py) under {data}/coco_stuff164k',
+    'coco_stuff171': 'COCO-Stuff164k, then mmseg\'s tools/dataset_converters/coco_stuff164k.py '
+                     '{data}/coco_stuff164k',
+    'cityscapes': 'leftImg8bit + gtFine into {data}/cityscapes, then mmseg\'s '
+                  'tools/dataset_converters/cityscapes.py {data}/cityscapes',
+    'ade20k150': 'extract ADEChallengeData2016.zip into {data}/ade',
+}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Reproduce the published zero-shot tables')
+    parser.add_argument('--data', default='data', help='root holding the datasets in mmseg layout')
+    parser.add_argument('--methods', default=','.join(METHODS[:5]))
+    parser.add_argument('--datasets', default=','.join(DATASETS))
+    parser.add_argument('--protocol', choices=['paper', 'common'], default='paper')
+    parser.add_argument('--configs', nargs='+', help='explicit config files instead of the lists '
+                        '(method and dataset read from each file name)')
+    parser.add_argument('--weights', help='CLIP weights for every config: tag or local file')
+    parser.add_argument('--checkpoint', action='append', default=[],
+                        help='METHOD=FILE trained parts for a method, e.g. dinoiser=heads.pth')
+    parser.add_argument('--work-dir', default='work_dirs/reproduce')
+    parser.add_argument('--out', help='write the results as JSON here')
+    parser.add_argument('--verbose', action='store_true', help="keep the Runner's INFO logs")
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def split_name(path: Path):
+    """'naclip_vit-b16_openai_whole336_voc21.py' → ('naclip', 'voc21')."""
+    ds = next((d for d in DATASETS if path.stem.endswith('_' + d)), None)
+    return path.stem.split('_')[0], ds
+
+
+def find_configs(methods, datasets, protocol):
+    """(method, dataset) → config path for the chosen protocol."""
+    out = {}
+    for method in methods:
+        folder = CONFIG_ROOT / ('common' if protocol == 'common' and method != 'sclip' else method)
+        for path in sorted(folder.glob(f'{method}_*.py')):
+            m, ds = split_name(path)
+            if m == method and ds in datasets and 'rn50' not in path.stem:
+                out[(method, ds)] = path
+    return out
+
+
+def missing_data(cfg: Config, data: str):
+    """Paths the test split needs that are not there (after moving the root under ``data``)."""
+    ds = cfg.test_dataloader.dataset
+    root = ds.data_root
+    if root.startswith('data/'):
+        root = osp.join(data, root[len('data/'):])
+    ds.data_root = root
+    if not osp.isdir(root):
+        return [root]
+    need = [osp.join(root, p) for p in ds.get('data_prefix', {}).values()]
+    if ds.get('ann_file'):
+        need.append(osp.join(root, ds.ann_file))
+    return [p for p in need if not osp.exists(p)]
+
+
+def evaluate(path: Path, args, method: str, index: int) -> float:
+    from mmengine.runner import Runner
+    cfg = Config.fromfile(str(path))
+    cfg.launcher = args.launcher
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.weights:
+        override_weights(cfg.model.clip, args.weights)
+    for item in args.checkpoint:
+        name, _, ckpt = item.partition('=')
+        if name == method:
+            cfg.load_from = ckpt
+    missing = missing_data(cfg, args.data)
+    if missing:
+        return missing
+    cfg.work_dir = osp.join(args.work_dir, path.stem)
+    cfg.experiment_name = f'{path.stem}_{index}'
+    if cfg.get('visualizer'):
+        cfg.visualizer.name = f'visualizer_{index}'   # one per Runner in this process
+    if not args.verbose:
+        cfg.log_level = 'WARNING'
+        cfg.default_hooks.pop('visualization', None)   # nothing is drawn here; keep the run quiet
+    metrics = Runner.from_cfg(cfg).test()
+    return float(metrics['mIoU'])
+
+
+def table(method: str, rows, published: dict) -> str:
+    src = published.get(method, {})
+    lines = [f'{method} ({"published: " + src["source"] if src.get("source") else "no published numbers transcribed"})',
+             f'  {"benchmark":<14}{"ours":>8}{"paper":>8}{"diff":>8}']
+    for ds, ours in rows:
+        paper = src.get('miou', {}).get(ds)
+        fmt = lambda v: f'{v:8.2f}' if isinstance(v, float) else f'{"–":>8}'  # noqa: E731
+        diff = ours - paper if isinstance(ours, float) and paper is not None else None
+        lines.append(f'  {ds:<14}{fmt(ours)}{fmt(paper)}{fmt(diff)}')
+    return '\n'.join(lines)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.configs:
+        jobs = {split_name(Path(p)): Path(p) for p in args.configs}
+        if any(ds is None for _, ds in jobs):
+            raise SystemExit('each --configs file name must end with a benchmark name: '
+                             + ', '.join(DATASETS))
+    else:
+        methods = [m for m in args.methods.split(',') if m]
+        datasets = [d for d in args.datasets.split(',') if d]
+        unknown = [m for m in methods if m not in METHODS] + [d for d in datasets if d not in DATASETS]
+        if unknown:
+            raise SystemExit(f'unknown methods/benchmarks {unknown}; methods: {METHODS}, '
+                             f'benchmarks: {DATASETS}')
+        jobs = find_configs(methods, datasets, args.protocol)
+    if args.launcher == 'pytorch':
+        from mmengine.dist import init_dist
+        init_dist('pytorch', backend='gloo' if not __import__('torch').cuda.is_available() else 'nccl')
+    published = json.loads(PUBLISHED.read_text())
+    results, skipped = {}, {}
+    for index, ((method, ds), path) in enumerate(sorted(jobs.items())):
+        out = evaluate(path, args, method, index)
+        if isinstance(out, list):
+            skipped[(method, ds)] = out
+        else:
+            results.setdefault(method, []).append((ds, out))
+    if get_rank() != 0:
+        return 0
+    for (method, ds), paths in sorted(skipped.items()):
+        print(f'skipped {method} on {ds}: missing {", ".join(paths)}.\n  Prepare it: '
+              + PREPARE[ds].format(data=args.data), file=sys.stderr)
+    report = {}
+    for method, rows in results.items():
+        print(table(method, rows, published))
+        report[method] = {ds: {'ours': v, 'paper': published.get(method, {}).get('miou', {}).get(ds)}
+                          for ds, v in rows}
+    if args.out:
+        from clipseg.utils import write_atomically
+        write_atomically(args.out, lambda tmp: Path(tmp).write_text(json.dumps(report, indent=2)))
+    if not results:
+        print('nothing was evaluated: no dataset found under ' + repr(args.data), file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
