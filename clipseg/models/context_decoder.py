@@ -1,9 +1,31 @@
 """DenseCLIP's context decoder (Rao et al., CVPR 2022, Sec. 3.3, Eq. 5-6): text embeddings attend to
 the image's visual tokens, and the result is added back scaled by a learnable γ."""
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmseg.registry import MODELS
+
+
+class Attention(nn.Module):
+    """Multi-head attention as DenseCLIP's decoder has it: q/k/v projections without bias, an
+    output projection with bias, dropout on the output. q (B, N, C), k = v (B, M, C) → (B, N, C)."""
+
+    def __init__(self, width: int, heads: int, dropout: float):
+        super().__init__()
+        self.heads = heads
+        self.q_proj = nn.Linear(width, width, bias=False)
+        self.k_proj = nn.Linear(width, width, bias=False)
+        self.v_proj = nn.Linear(width, width, bias=False)
+        self.proj = nn.Linear(width, width)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, q: Tensor, kv: Tensor) -> Tensor:
+        B, N, C = q.shape
+        split = lambda x: x.reshape(B, x.shape[1], self.heads, C // self.heads).transpose(1, 2)  # noqa: E731
+        out = F.scaled_dot_product_attention(split(self.q_proj(q)), split(self.k_proj(kv)),
+                                             split(self.v_proj(kv)))
+        return self.drop(self.proj(out.transpose(1, 2).reshape(B, N, C)))
 
 
 class DecoderLayer(nn.Module):
@@ -12,18 +34,16 @@ class DecoderLayer(nn.Module):
     def __init__(self, width: int, heads: int, dropout: float):
         super().__init__()
         self.norm1, self.norm2, self.norm3 = nn.LayerNorm(width), nn.LayerNorm(width), nn.LayerNorm(width)
-        self.self_attn = nn.MultiheadAttention(width, heads, dropout=0.0, batch_first=True)
-        self.cross_attn = nn.MultiheadAttention(width, heads, dropout=0.0, batch_first=True)
-        self.drop1, self.drop2 = nn.Dropout(dropout), nn.Dropout(dropout)
+        self.self_attn = Attention(width, heads, dropout)
+        self.cross_attn = Attention(width, heads, dropout)
         self.mlp = nn.Sequential(nn.Linear(width, 4 * width), nn.GELU(), nn.Dropout(dropout),
                                  nn.Linear(4 * width, width))
         self.drop3 = nn.Dropout(dropout)
 
     def forward(self, x: Tensor, memory: Tensor) -> Tensor:
         y = self.norm1(x)
-        x = x + self.drop1(self.self_attn(y, y, y, need_weights=False)[0])
-        y = self.norm2(x)
-        x = x + self.drop2(self.cross_attn(y, memory, memory, need_weights=False)[0])
+        x = x + self.self_attn(y, y)
+        x = x + self.cross_attn(self.norm2(x), memory)
         return x + self.drop3(self.mlp(self.norm3(x)))
 
 
@@ -47,7 +67,8 @@ class ContextDecoder(nn.Module):
         for m in self.modules():
             if isinstance(m, nn.Linear):
                 nn.init.trunc_normal_(m.weight, std=0.02)
-                nn.init.zeros_(m.bias)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
 
     def forward(self, text: Tensor, visual: Tensor) -> Tensor:
         memory = self.memory_proj(visual)

@@ -5,6 +5,7 @@ _base_ = [
     '../_base_/schedules/denseclip_80k.py',
     '../_base_/default_runtime.py',
 ]
-model = dict(class_names={{_base_.class_names}})
+# class names: mmseg's ADE20K dataset CLASSES, as DenseCLIP's train_denseclip.py passes them
+model = dict(class_names='{{fileDirname}}/../_base_/datasets/class_names/mmseg/ade20k150.txt')
 default_hooks = dict(checkpoint=dict(by_epoch=False, interval=8000, max_keep_ckpts=2))
 custom_hooks = [dict(type='RNGStateHook')]  # dropout continues exactly on --resume

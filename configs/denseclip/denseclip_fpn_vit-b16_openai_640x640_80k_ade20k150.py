@@ -8,9 +8,13 @@ _base_ = [
 ]
 model = dict(
     clip=dict(model_name='ViT-B-16'),
-    class_names={{_base_.class_names}},
+    class_names='{{fileDirname}}/../_base_/datasets/class_names/mmseg/ade20k150.txt',
     data_preprocessor=dict(size=(640, 640)),
-    backbone=dict(type='CLIPViT', out_indices=(3, 5, 7, 11), multiscale=True),
+    # positions resized once 14→40 (640 / 16), bilinearly, and trained; drop path 0.1 (DenseCLIP's
+    # configs/denseclip_fpn_vit-b_640x640_80k.py). Their ViT also adds the class embedding twice
+    # to the CLS token: cls_embed_twice=True reproduces that (off here).
+    backbone=dict(type='CLIPViT', out_indices=(3, 5, 7, 11), multiscale=True, pos_grid=40,
+                  pos_resize='bilinear', drop_path_rate=0.1, cls_embed_twice=False),
     decode_head=dict(
         score_concat_index=2,
         neck=dict(in_channels=[768, 768, 768 + 150, 768])),

@@ -10,7 +10,7 @@ from mmseg.registry import MODELS
 from ..attention import LastBlockAttention, build_attention
 from ..clip_loader import create_clip
 from .clip_tower import CLIPTowerAdapter
-from .clip_vit import merge_heads, resize_pos_embed, split_heads
+from .clip_vit import merge_heads, resize_pos_embed, retrain_grid, split_heads
 
 
 @MODELS.register_module()
@@ -22,7 +22,9 @@ class CLIPResNet(CLIPTowerAdapter):
     (B, D, H/32, W/32) made by running attnpool on every spatial token with the chosen ``attention``
     variant. With ``'maskclip'`` that is v_proj then c_proj as 1×1 convs (MaskCLIP, Sec. 3.2).
     With ``with_global=True`` (DenseCLIP) the last element is ``(global (B, D), dense (B, D, h, w))``,
-    the global token being attnpool's pooled output.
+    the global token being attnpool's pooled output. DenseCLIP's ``pos_grid`` resizes attnpool's
+    positional embedding once, bilinearly, to that grid (16 for 512 crops) where it is trained,
+    and ``pos_resize='bilinear'`` resizes it bilinearly to each input (default: bicubic).
     """
     stride = 32
 
@@ -36,6 +38,8 @@ class CLIPResNet(CLIPTowerAdapter):
                  visual: Optional[nn.Module] = None,
                  frozen: bool = True,
                  with_global: bool = False,
+                 pos_grid: Optional[int] = None,
+                 pos_resize: str = 'exact',
                  init_cfg=None):
         if visual is None:
             visual = create_clip(model_name, pretrained, model_cfg, quick_gelu)[0].visual
@@ -47,6 +51,11 @@ class CLIPResNet(CLIPTowerAdapter):
         self.patch_size = (self.stride, self.stride)
         self.embed_dim = visual.attnpool.c_proj.out_features
         self.with_global = with_global
+        if pos_resize not in ('exact', 'bilinear'):
+            raise ValueError(f"CLIPResNet pos_resize must be 'exact' or 'bilinear', got {pos_resize!r}")
+        self.pos_resize = pos_resize
+        if pos_grid is not None:
+            visual.attnpool.positional_embedding = retrain_grid(visual.attnpool.positional_embedding, pos_grid)
         if with_global and self.attention.value_only:
             raise ValueError('with_global needs an attention that mixes tokens (e.g. vanilla)')
 
@@ -61,7 +70,8 @@ class CLIPResNet(CLIPTowerAdapter):
         else:
             tokens = torch.cat([tokens.mean(dim=1, keepdim=True), tokens], dim=1)
             side = int(math.isqrt(pool.positional_embedding.shape[0] - 1))
-            tokens = tokens + resize_pos_embed(pool.positional_embedding, (side, side), (h, w)).to(tokens.dtype)
+            tokens = tokens + resize_pos_embed(pool.positional_embedding, (side, side), (h, w),
+                                               self.pos_resize).to(tokens.dtype)
             heads = pool.num_heads
             q, k, v = (split_heads(proj(tokens), heads) for proj in (pool.q_proj, pool.k_proj, pool.v_proj))
             out = pool.c_proj(merge_heads(self.attention(q, k, v, (h, w))))

@@ -6,13 +6,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from timm.layers import drop_path
+
 from mmseg.registry import MODELS
 from ..attention import LastBlockAttention, build_attention
 from ..clip_loader import create_clip
 from .clip_tower import CLIPTowerAdapter
 
 
-POS_RESIZE = ('exact', 'dino')
+POS_RESIZE = ('exact', 'dino', 'bilinear')
 PAD_MODES = ('corner', 'even', 'drop')
 
 
@@ -21,7 +23,8 @@ def resize_pos_embed(pos_embed: Tensor, src_grid: Tuple[int, int], dst_grid: Tup
     """Bicubic resize of a (1 + h*w, C) positional embedding from ``src_grid`` to ``dst_grid``.
 
     ``'exact'``: to the target size (MaskCLIP, mmseg). ``'dino'``: with the scale factor
-    (h + 0.1) / h_src, as DINO's ``interpolate_pos_encoding`` and SCLIP/NACLIP/ClearCLIP do."""
+    (h + 0.1) / h_src, as DINO's ``interpolate_pos_encoding`` and SCLIP/NACLIP/ClearCLIP do.
+    ``'bilinear'``: bilinear to the target size (DenseCLIP)."""
     if tuple(src_grid) == tuple(dst_grid):
         return pos_embed
     cls_pos, patch_pos = pos_embed[:1], pos_embed[1:]
@@ -32,9 +35,17 @@ def resize_pos_embed(pos_embed: Tensor, src_grid: Tuple[int, int], dst_grid: Tup
                                   align_corners=False)
         assert tuple(patch_pos.shape[-2:]) == tuple(dst_grid)
     else:
-        patch_pos = F.interpolate(patch_pos.float(), size=dst_grid, mode='bicubic', align_corners=False)
+        patch_pos = F.interpolate(patch_pos.float(), size=dst_grid,
+                                  mode='bilinear' if mode == 'bilinear' else 'bicubic', align_corners=False)
     patch_pos = patch_pos.to(pos_embed.dtype).permute(0, 2, 3, 1).reshape(-1, pos_embed.shape[-1])
     return torch.cat([cls_pos, patch_pos], dim=0)
+
+
+def retrain_grid(pos_embed: nn.Parameter, grid: int) -> nn.Parameter:
+    """DenseCLIP: resize a (1 + h*w, C) positional embedding once, bilinearly, to ``grid`` × ``grid``
+    (the training crop's grid) and train it there."""
+    side = int(math.isqrt(pos_embed.shape[0] - 1))
+    return nn.Parameter(resize_pos_embed(pos_embed.detach(), (side, side), (grid, grid), 'bilinear'))
 
 
 def split_heads(x: Tensor, heads: int) -> Tensor:
@@ -61,7 +72,13 @@ class CLIPViT(CLIPTowerAdapter):
     Sizes that are not a multiple of the patch size p (``pad``): ``'corner'`` pads bottom/right
     (MaskCLIP; h = ⌈H/p⌉), ``'even'`` pads both sides evenly (ClearCLIP; h = ⌈H/p⌉), ``'drop'``
     drops the leftover pixels (SCLIP, NACLIP; h = ⌊H/p⌋, logits are stretched to the window).
-    Positional embeddings are resized bicubically, ``pos_resize='exact'`` or ``'dino'``.
+    Positional embeddings are resized bicubically, ``pos_resize='exact'`` or ``'dino'``, or
+    bilinearly (``'bilinear'``).
+
+    DenseCLIP training options: ``pos_grid`` resizes the positional embedding once to that grid
+    (bilinear, e.g. 40 for 640 crops) where it is trained; ``drop_path_rate`` adds stochastic depth
+    (0 → rate over the blocks); ``cls_embed_twice`` reproduces the authors' ViT, which adds the class
+    embedding to the CLS token twice (off unless asked for).
 
     DenseCLIP options: ``multiscale=True`` turns the ``out_indices`` maps (4 of them) into strides
     4, 8, 16, 32 (deconvolutions, identity, max-pool, as in DenseCLIP's ViT); ``with_global=True``
@@ -82,6 +99,9 @@ class CLIPViT(CLIPTowerAdapter):
                  with_global: bool = False,
                  pos_resize: str = 'exact',
                  pad: str = 'corner',
+                 pos_grid: Optional[int] = None,
+                 drop_path_rate: float = 0.0,
+                 cls_embed_twice: bool = False,
                  init_cfg=None):
         if visual is None:
             visual = create_clip(model_name, pretrained, model_cfg, quick_gelu)[0].visual
@@ -105,6 +125,10 @@ class CLIPViT(CLIPTowerAdapter):
         self.out_indices = tuple(i % depth for i in out_indices)
         self.tap = tap
         self.pos_resize, self.pad = pos_resize, pad
+        if pos_grid is not None:
+            visual.positional_embedding = retrain_grid(visual.positional_embedding, pos_grid)
+        self.drop_rates = [float(r) for r in torch.linspace(0, drop_path_rate, depth)]
+        self.cls_embed_twice = cls_embed_twice
         self.patch_size = tuple(visual.patch_size) if isinstance(visual.patch_size, (tuple, list)) \
             else (visual.patch_size, visual.patch_size)
         self.width = visual.conv1.out_channels
@@ -115,12 +139,12 @@ class CLIPViT(CLIPTowerAdapter):
             if len(self.out_indices) != 4:
                 raise ValueError('multiscale needs 4 out_indices, e.g. (3, 5, 7, 11)')
             C = self.width
-            self.multiscale = nn.ModuleList([
-                nn.Sequential(nn.ConvTranspose2d(C, C, 2, 2), nn.BatchNorm2d(C), nn.GELU(),
-                              nn.ConvTranspose2d(C, C, 2, 2)),
-                nn.ConvTranspose2d(C, C, 2, 2),
+            self.multiscale = nn.ModuleList([   # DenseCLIP's fpn1-4: each led by a GroupNorm
+                nn.Sequential(nn.GroupNorm(1, C), nn.ConvTranspose2d(C, C, 2, 2), nn.BatchNorm2d(C),
+                              nn.GELU(), nn.ConvTranspose2d(C, C, 2, 2)),
+                nn.Sequential(nn.GroupNorm(1, C), nn.ConvTranspose2d(C, C, 2, 2)),
                 nn.GroupNorm(1, C),
-                nn.MaxPool2d(2, 2)])
+                nn.Sequential(nn.GroupNorm(1, C), nn.MaxPool2d(2, 2))])
 
     def pad_to_patches(self, x: Tensor) -> Tensor:
         """(B, 3, H, W) → a multiple of the patch size, following ``pad``."""
@@ -141,9 +165,11 @@ class CLIPViT(CLIPTowerAdapter):
         x = x.flatten(2).transpose(1, 2)
         cls = visual.class_embedding.to(x.dtype).expand(x.shape[0], 1, -1)
         x = torch.cat([cls, x], dim=1)
-        src = tuple(visual.grid_size) if hasattr(visual, 'grid_size') else \
-            (int(math.isqrt(visual.positional_embedding.shape[0] - 1)),) * 2
-        x = x + resize_pos_embed(visual.positional_embedding, src, grid, self.pos_resize).to(x.dtype)
+        src = (int(math.isqrt(visual.positional_embedding.shape[0] - 1)),) * 2
+        pos = resize_pos_embed(visual.positional_embedding, src, grid, self.pos_resize).to(x.dtype)
+        if self.cls_embed_twice:  # DenseCLIP's ViT: the class embedding again on the CLS position
+            pos = torch.cat([pos[:1] + visual.class_embedding.to(x.dtype), pos[1:]])
+        x = x + pos
         return visual.ln_pre(x), grid
 
     def last_block(self, block: nn.Module, x: Tensor, grid: Tuple[int, int]) -> Tensor:
@@ -159,10 +185,12 @@ class CLIPViT(CLIPTowerAdapter):
             x = x + block.ls_2(block.mlp(block.ln_2(x)))
         return x
 
-    def _block_with_tap(self, block: nn.Module, x: Tensor) -> Tuple[Tensor, Tensor]:
-        x = x + block.ls_1(block.attention(block.ln_1(x)))
+    def _block_with_tap(self, block: nn.Module, x: Tensor, drop: float = 0.0) -> Tuple[Tensor, Tensor]:
+        """One block → (output, ln_2 input normalised); ``drop``: stochastic depth when training."""
+        dp = (lambda y: drop_path(y, drop, self.training)) if drop else (lambda y: y)  # noqa: E731
+        x = x + dp(block.ls_1(block.attention(block.ln_1(x))))
         tapped = block.ln_2(x)
-        return x + block.ls_2(block.mlp(tapped)), tapped
+        return x + dp(block.ls_2(block.mlp(tapped))), tapped
 
     def to_map(self, tokens: Tensor, grid: Tuple[int, int]) -> Tensor:
         """(B, 1 + h*w, C) → (B, C, h, w), dropping the CLS token."""
@@ -176,8 +204,9 @@ class CLIPViT(CLIPTowerAdapter):
             if i == len(blocks) - 1:
                 x = self.last_block(block, x, grid)
                 tapped = x
-            elif self.tap == 'ln_2' and i in self.out_indices:
-                x, tapped = self._block_with_tap(block, x)
+            elif (self.tap == 'ln_2' and i in self.out_indices) or (self.drop_rates[i] and self.training):
+                x, tapped = self._block_with_tap(block, x, self.drop_rates[i])
+                tapped = tapped if self.tap == 'ln_2' else x
             else:
                 x = tapped = block(x)
             if i in self.out_indices:

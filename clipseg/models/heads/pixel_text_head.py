@@ -22,7 +22,8 @@ class DenseCLIPHead(FPNHead):
     text (K, C) from learnable-context prompts → ContextDecoder against [global; dense] tokens
     → score map s = cos(dense, text) (B, K, h, w) → concatenated to level ``score_concat_index``
     → FPN neck → FPNHead → (B, K, H/4, W/4) logits. Training adds the identity loss
-    ``identity_weight`` · CE(resize(s / τ), gt), τ = 0.07.
+    ``identity_weight`` · CE(resize(s / τ), gt), τ = 0.07, summed over labelled pixels and divided by
+    all pixels (mmseg 0.x's mean, as the authors').
 
     ``clip`` names the CLIP model whose frozen text tower encodes the prompts.
     """
@@ -81,7 +82,8 @@ class DenseCLIPHead(FPNHead):
         gt = self._stack_batch_gt(batch_data_samples).squeeze(1)
         scores = F.interpolate(scores / self.tau, size=gt.shape[-2:], mode='bilinear',
                                align_corners=self.align_corners)
-        # DenseCLIP Sec. 3.4: identity (auxiliary) loss on the pixel-text score maps
-        losses['loss_identity'] = self.identity_weight * F.cross_entropy(
-            scores, gt, ignore_index=self.ignore_index)
+        # DenseCLIP Sec. 3.4: identity (auxiliary) loss on the pixel-text score maps, averaged over
+        # all pixels, ignored ones included (mmseg 0.x CrossEntropyLoss, as the authors trained)
+        per_pixel = F.cross_entropy(scores, gt, ignore_index=self.ignore_index, reduction='none')
+        losses['loss_identity'] = self.identity_weight * per_pixel.sum() / gt.numel()
         return losses

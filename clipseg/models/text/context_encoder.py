@@ -7,13 +7,29 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 
+def name_tokens(tokenizer, class_names: Sequence[str], length: int) -> Tensor:
+    """(K, length) ids of ``[SOT] name [EOT]`` zero-padded; a name that does not fit is an error."""
+    if not hasattr(tokenizer, 'encode') or not hasattr(tokenizer, 'sot_token_id'):
+        raise TypeError('context prompts need a CLIP BPE tokenizer (open_clip SimpleTokenizer)')
+    out = torch.zeros(len(class_names), length, dtype=torch.long)
+    for i, name in enumerate(class_names):
+        ids = [tokenizer.sot_token_id, *tokenizer.encode(name), tokenizer.eot_token_id]
+        if len(ids) > length:
+            raise ValueError(f'class name {name!r} takes {len(ids)} tokens with start and end, more '
+                             f'than name_length={length}: shorten it or raise name_length')
+        out[i, :len(ids)] = torch.tensor(ids)
+    return out
+
+
 class ContextTextEncoder(nn.Module):
     """``forward()`` → (K, D) text embeddings of ``[SOT] ctx_1..ctx_n name [EOT]`` per class.
 
-    The ``n_ctx`` context vectors (trunc-normal init, token-embedding width) are the only
-    trainable parameters; the text tower (token/positional embeddings, transformer, final LN and
-    projection) stays frozen and receives no gradient. Class names are tokenised to
-    ``name_length`` tokens (DenseCLIP: 5), so sequences are ``n_ctx + name_length`` long.
+    The ``n_ctx`` context vectors (token-embedding width; DenseCLIP's init: randn, then
+    trunc_normal_ with std 1) are the only trainable parameters; the text tower (token/positional
+    embeddings, transformer, final LN and projection) stays frozen and receives no gradient. Each
+    raw class name is tokenised as ``[SOT] name [EOT]`` in ``name_length`` tokens (DenseCLIP: 5,
+    zero-padded), and a longer name is an error, as in the authors' ``tokenize``; sequences are
+    ``n_ctx + name_length`` long.
     """
 
     def __init__(self, clip_model: nn.Module, tokenizer, class_names: Sequence[str],
@@ -35,13 +51,9 @@ class ContextTextEncoder(nn.Module):
         if isinstance(self.text_projection, nn.Parameter):
             self.text_projection.requires_grad_(False)
         width = self.token_embedding.weight.shape[1]
-        self.contexts = nn.Parameter(torch.empty(1, n_ctx, width))
-        nn.init.trunc_normal_(self.contexts, std=0.02)
-        tokens = tokenizer([f'{name}.' for name in class_names])[:, :name_length].clone()
-        eot = tokenizer.eot_token_id if hasattr(tokenizer, 'eot_token_id') else int(tokens.max())
-        no_eot = ~(tokens == eot).any(dim=1)
-        tokens[no_eot, -1] = eot  # names longer than the budget are cut, keeping an EOT
-        self.register_buffer('tokens', tokens, persistent=False)
+        self.contexts = nn.Parameter(torch.randn(1, n_ctx, width))
+        nn.init.trunc_normal_(self.contexts)  # std 1, cut at ±2, as DenseCLIP
+        self.register_buffer('tokens', name_tokens(tokenizer, class_names, name_length), persistent=False)
         self.class_names: List[str] = list(class_names)
 
     def forward(self) -> Tensor:

@@ -7,7 +7,8 @@ model = dict(
                            mean=[122.770938, 116.7460125, 104.09373615],
                            std=[68.5005327, 66.6321579, 70.32316305], bgr_to_rgb=True,
                            pad_val=0, seg_pad_val=255),
-    backbone=dict(type='CLIPResNet'),
+    # attnpool positions: resized once, bilinearly, 7→16 (512 crops / 32) and trained there (DenseCLIP)
+    backbone=dict(type='CLIPResNet', pos_grid=16, pos_resize='bilinear'),
     decode_head=dict(
         type='DenseCLIPHead',
         n_ctx=8,
