@@ -74,5 +74,6 @@ def write_tiny_dinoiser_config(tmp_path, base, name='tiny_dinoiser.py', extra=''
     path = tmp_path / name
     path.write_text(f"_base_ = ['{REPO / base}']\n"
                     f"model = dict(clip=dict(model_name='tiny-vit', model_cfg={TINY_VIT!r}, "
-                    f"pretrained=None), proj_dim=16, teacher={TINY_DINO!r})\n" + extra)
+                    f"pretrained=None), proj_dim=16, teacher={TINY_DINO!r}, "
+                    "background_teacher=dict(_delete_=True, tau=0.3))\n" + extra)
     return path

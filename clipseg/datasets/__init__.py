@@ -1,4 +1,5 @@
 from .benchmarks import COCOObjectDataset, PascalVOC20Dataset
+from .color_jitter import ColorJitter
 from .image_folder import ImageFolderDataset
 
-__all__ = ['PascalVOC20Dataset', 'COCOObjectDataset', 'ImageFolderDataset']
+__all__ = ['PascalVOC20Dataset', 'COCOObjectDataset', 'ImageFolderDataset', 'ColorJitter']

@@ -11,11 +11,12 @@ IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 
 @DATASETS.register_module()
 class ImageFolderDataset(BaseDataset):
-    """Lists the images under ``data_root`` (recursively, sorted); ``num_samples`` keeps the first
-    N after a seeded shuffle (the paper samples 1,000 ImageNet images)."""
+    """Lists the images under ``data_root`` (recursively, sorted); ``num_samples`` keeps N of them
+    drawn with a seeded generator: without replacement by default, or with replacement
+    (``replace=True``) as CLIP-DINOiser's train.py does (``np.random.choice(len, 1000)``)."""
 
-    def __init__(self, num_samples: int = None, seed: int = 0, **kwargs):
-        self.num_samples, self.seed = num_samples, seed
+    def __init__(self, num_samples: int = None, seed: int = 0, replace: bool = False, **kwargs):
+        self.num_samples, self.seed, self.replace = num_samples, seed, replace
         super().__init__(**kwargs)
 
     def load_data_list(self) -> List[dict]:
@@ -26,7 +27,11 @@ class ImageFolderDataset(BaseDataset):
                        if f.lower().endswith(IMAGE_SUFFIXES))
         if not paths:
             raise ValueError(f'no images ({", ".join(IMAGE_SUFFIXES)}) under {root!r}')
-        if self.num_samples is not None and self.num_samples < len(paths):
+        if self.num_samples is not None and self.replace:
+            import numpy as np
+            picks = np.random.default_rng(self.seed).choice(len(paths), self.num_samples, replace=True)
+            paths = [paths[i] for i in sorted(picks)]
+        elif self.num_samples is not None and self.num_samples < len(paths):
             import random
             rng = random.Random(self.seed)
             paths = sorted(rng.sample(paths, self.num_samples))

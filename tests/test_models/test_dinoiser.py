@@ -63,20 +63,99 @@ def test_background_refinement_needs_uncertainty_and_background_head():
     assert (probs[0, 0, :, :8] < 0.99).all()
 
 
-def test_found_teacher_marks_planted_object_foreground():
-    h, w, C = 4, 4, 8
-    keys = torch.zeros(1, C, h, w)
-    keys[:, 0] = 1.0                                          # background patches share one key
-    keys[:, 1, 1:3, 1:3], keys[:, 0, 1:3, 1:3] = 1.0, 0.0     # the object's 2×2 patches differ
-    cls_attn = torch.full((1, 2, h * w), 0.1)
-    cls_attn[:, :, 0] = 0.01                                  # least attended: a corner (background)
-    cls_attn[:, :, 5] = 0.5
-    out = FOUNDBackground(tau=0.3)(DINOOutput(keys, keys, cls_attn))
+def reference_found(cls_attn, raw_keys, tau):
+    """FOUND's compute_img_bkg_seg written out plainly, one image and one head at a time."""
+    B, C, h, w = raw_keys.shape
+    heads = cls_attn.shape[1]
+    out = torch.zeros(B, 1, h, w)
+    for b in range(B):
+        mean = cls_attn[b].mean()
+        Q = [(cls_attn[b, i] > mean).float().mean() + 1e-10 for i in range(heads)]
+        beta = [torch.log(sum(Q) / q) for q in Q]
+        d = C // heads
+        desc = torch.cat([raw_keys[b, i * d:(i + 1) * d].reshape(d, -1) * beta[i] for i in range(heads)])
+        desc = desc / desc.norm(dim=0, keepdim=True)
+        seed = sum(cls_attn[b, i] * beta[i] for i in range(heads)).argmin()
+        out[b, 0] = ((desc[:, seed] @ desc) > tau).float().reshape(h, w)
+    return out
+
+
+def test_found_training_free_rule_is_founds():
+    from clipseg.models.teachers.found_teacher import found_background
+    h, w, heads, d = 4, 4, 2, 4
+    keys = torch.zeros(1, heads * d, h, w)
+    keys[:, 0], keys[:, d] = 1.0, 1.0                                    # background keys
+    keys[:, 1, 1:3, 1:3], keys[:, 0, 1:3, 1:3] = 1.0, 0.0                # the object's 2×2 patches
+    keys[:, d + 1, 1:3, 1:3], keys[:, d, 1:3, 1:3] = 1.0, 0.0
+    keys = keys + 0.05 * torch.randn_like(keys)
+    cls_attn = torch.full((1, heads, h * w), 0.05)
+    cls_attn[:, 0, [5, 6, 9, 10]] = 0.3                                  # head 0 looks at the object
+    cls_attn[:, 1] = torch.rand(h * w) * 0.1
+    cls_attn[:, :, 15] = 0.001                                           # least attended: a corner
+    got = FOUNDBackground(tau=0.3)(DINOOutput(keys, keys, cls_attn, keys))
     want = torch.zeros(h, w)
     want[1:3, 1:3] = 1
-    assert torch.equal(out[0, 0], want)
+    assert torch.equal(got[0, 0], want)
+    torch.manual_seed(0)
+    attn, raw = torch.rand(3, 6, 35), torch.randn(3, 6 * 8, 5, 7)
+    assert torch.equal(found_background(attn, raw, 0.3), reference_found(attn, raw, 0.3))
 
 
+def test_found_decoder_file_loads_384_d_and_bad_files_are_errors(tmp_path):
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(384, 1, 1)
+    torch.save({'decoder': conv.state_dict()}, tmp_path / 'decoder_weights.pt')   # FOUND's format
+    found = FOUNDBackground(head=str(tmp_path / 'decoder_weights.pt'))
+    raw = torch.randn(2, 384, 6, 5)
+    out = found(DINOOutput(raw, raw, torch.rand(2, 6, 30), raw))
+    torch.testing.assert_close(out, torch.sigmoid(conv(raw)))
+    with pytest.raises(FileNotFoundError, match="FOUND decoder weights not found: '.*missing.pt'"):
+        FOUNDBackground(head=str(tmp_path / 'missing.pt'))
+    torch.save({'decoder': torch.nn.Conv2d(768, 1, 1).state_dict()}, tmp_path / 'b16.pt')
+    with pytest.raises(ValueError, match='not a FOUND decoder for 384-d keys'):
+        FOUNDBackground(head=str(tmp_path / 'b16.pt'))
+
+
+def test_dino_positions_are_resized_as_dino_does():
+    from clipseg.models.backbones.clip_vit import resize_pos_embed
+    dino = DINOTeacher(**TINY_DINO)
+    patches = torch.randn(2, 5, 3, 32)                                   # (B, h, w, C)
+    got = dino.vit._pos_embed(patches)
+    pos = dino.vit.pos_embed[0]
+    side = int((pos.shape[0] - 1) ** 0.5)
+    grid = pos[1:].reshape(1, side, side, 32).permute(0, 3, 1, 2)
+    ref = F.interpolate(grid, scale_factor=(5.1 / side, 3.1 / side), mode='bicubic')
+    tokens = torch.cat([dino.vit.cls_token.expand(2, -1, -1), patches.reshape(2, 15, 32)], dim=1)
+    want = tokens + torch.cat([pos[:1], ref.permute(0, 2, 3, 1).reshape(15, 32)])
+    torch.testing.assert_close(got, want)
+    assert torch.equal(resize_pos_embed(pos, (side, side), (5, 3), 'dino'),
+                       torch.cat([pos[:1], ref.permute(0, 2, 3, 1).reshape(15, 32)]))
+
+
+def test_training_step_with_founds_own_vit_s8_and_decoder(tmp_path):
+    """The paper's teachers on tiny random models: DINO correlations on a /16 ViT, FOUND's decoder
+    on a /8 ViT's raw keys, its map resized bilinearly to the CLIP grid and thresholded at 0.5."""
+    small8 = dict(model_name='vit_small_patch8_224.dino', pretrained=False,
+                  model_kwargs=dict(embed_dim=32, depth=2, num_heads=2))
+    torch.manual_seed(0)
+    torch.save({'decoder': torch.nn.Conv2d(32, 1, 1).state_dict()}, tmp_path / 'dec.pt')
+    seg = tiny_dinoiser(background_teacher=dict(dino=small8, head=str(tmp_path / 'dec.pt'),
+                                                in_channels=32))
+    imgs = torch.randn(2, 3, 64, 64)
+    corr, fg = seg.teacher_targets(imgs)
+    assert corr.shape == (2, 16, 4, 4) and fg.shape == (2, 1, 8, 8)       # FOUND on the /8 grid
+    assert ((fg > 0) & (fg < 1)).any()                                    # a soft decoder map
+    captured = {}
+    orig = F.binary_cross_entropy_with_logits
+    F.binary_cross_entropy_with_logits = lambda x, t: captured.setdefault(x.shape[1], t) is None or orig(x, t)
+    try:
+        torch.manual_seed(3)
+        seg.train()
+        seg.loss(imgs)
+    finally:
+        F.binary_cross_entropy_with_logits = orig
+    want = (F.interpolate(fg, size=(4, 4), mode='bilinear', align_corners=False, antialias=True) > 0.5).float()
+    assert torch.equal(captured[1], want)
 def test_dino_teacher_shapes_and_unit_correlations():
     dino = DINOTeacher(**TINY_DINO)
     out = dino(torch.randn(2, 3, 64, 48))

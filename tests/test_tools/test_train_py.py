@@ -12,8 +12,9 @@ train_pipeline = [
     dict(type='PackSegInputs'),
 ]
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
+                        sampler=dict(_delete_=True, type='InfiniteSampler', shuffle=True),
                         dataset=dict(num_samples=None, pipeline=train_pipeline))
-train_cfg = dict(max_iters=4)
+train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=4, val_interval=10 ** 9)
 default_hooks = dict(checkpoint=dict(interval=2), logger=dict(interval=1))
 """
 
@@ -75,8 +76,9 @@ train_pipeline = [
     dict(type='PackSegInputs'),
 ]
 train_dataloader = dict(batch_size=1, num_workers=0, persistent_workers=False,
+                        sampler=dict(_delete_=True, type='InfiniteSampler', shuffle=True),
                         dataset=dict(num_samples=None, pipeline=train_pipeline))
-train_cfg = dict(max_iters=6)
+train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=6, val_interval=10 ** 9)
 default_hooks = dict(checkpoint=dict(interval=6), logger=dict(interval=1))
 """)
     out = run(['tools/train.py', str(cfg), '--work-dir', str(tmp_path / 'work'), '--cfg-options',

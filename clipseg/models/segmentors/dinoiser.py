@@ -126,12 +126,16 @@ class CLIPDINOiser(TrainedParts, ZeroShotSegmentor):
         return torch.stack([c[0] for c in cached]), torch.stack([c[1] for c in cached])
 
     def _run_teachers(self, inputs: Tensor):
+        """CLIP-normalised crops → DINO's correlations binarised at γ and FOUND's foreground map
+        (on FOUND's own grid when it runs its own ViT, e.g. ViT-S/8)."""
         dino, found = self.teachers()
         mean = inputs.new_tensor(OPENAI_MEAN).view(1, 3, 1, 1)
         std = inputs.new_tensor(OPENAI_STD).view(1, 3, 1, 1)
-        out = dino(dino.normalise(self.backbone.pad_to_patches(inputs) * std + mean))
+        images = self.backbone.pad_to_patches(inputs) * std + mean       # back to 0-255 pixels
+        out = dino(dino.normalise(images))
         corr = dino.correlations(out.feats)
-        return (corr >= self.gamma).float(), found(out)
+        found_out = found.dino(found.dino.normalise(images)) if found.dino is not None else out
+        return (corr >= self.gamma).float(), found(found_out)
 
     def loss(self, inputs: Tensor, data_samples=None) -> Dict[str, Tensor]:
         self.parts_ready = True
@@ -143,7 +147,9 @@ class CLIPDINOiser(TrainedParts, ZeroShotSegmentor):
         if dino_corr.shape[-2:] != corr.shape[-2:]:
             raise ValueError(f'DINO grid {tuple(dino_corr.shape[-2:])} differs from CLIP grid '
                              f'{tuple(corr.shape[-2:])}: use teachers with the same patch size')
-        foreground = F.interpolate(foreground, size=bkg.shape[-2:], mode='nearest')
+        # the authors' recipe: FOUND's map resized bilinearly to the CLIP grid, then > 0.5
+        foreground = (F.interpolate(foreground, size=bkg.shape[-2:], mode='bilinear',
+                                    align_corners=False, antialias=True) > 0.5).float()
         losses = dict(
             loss_corr=F.binary_cross_entropy_with_logits(corr.clamp(min=0), dino_corr),
             loss_bkg=F.binary_cross_entropy_with_logits(bkg, foreground))

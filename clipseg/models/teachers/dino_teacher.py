@@ -1,5 +1,6 @@
 """DINO teacher for CLIP-DINOiser: last-block value/key features of a timm ViT and their
 patch-to-patch correlations, plus the CLS attention that FOUND's background seed needs."""
+import math
 import os
 from typing import NamedTuple, Optional
 
@@ -15,6 +16,7 @@ class DINOOutput(NamedTuple):
     feats: Tensor      # (B, C, h, w) L2-normalised value (or key) features of the last block
     keys: Tensor       # (B, C, h, w) L2-normalised key features of the last block
     cls_attn: Tensor   # (B, heads, h*w) attention of the CLS query to every patch
+    raw_keys: Tensor   # (B, C, h, w) the same keys, unnormalised (FOUND's decoder input)
 
 
 def _timm_weights_available(model_name: str) -> bool:
@@ -36,7 +38,9 @@ class DINOTeacher(nn.Module):
 
     ``forward(x)`` takes images normalised with the ViT's own mean/std, (B, 3, H, W) with H, W
     multiples of the patch size, and returns a ``DINOOutput``. ``correlations(out)`` gives the
-    (B, h*w, h, w) cosine correlations of ``out.feats``.
+    (B, h*w, h, w) cosine correlations of ``out.feats``. Positional embeddings are resized as DINO's
+    ``interpolate_pos_encoding`` does (bicubic, scale factor (h + 0.1)/√N), not with timm's
+    antialiased resampling.
     """
 
     def __init__(self, model_name: str = 'vit_base_patch16_224.dino', pretrained: bool = True,
@@ -63,6 +67,18 @@ class DINOTeacher(nn.Module):
         self.register_buffer('std', torch.tensor(cfg.get('std', (0.229, 0.224, 0.225))).view(1, 3, 1, 1) * 255, False)
         self._qkv = None
         self.vit.blocks[-1].attn.qkv.register_forward_hook(self._keep_qkv)
+        self.vit._pos_embed = self._dino_pos_embed
+
+    def _dino_pos_embed(self, x: Tensor) -> Tensor:
+        """timm's ``_pos_embed`` as DINO computes it: (B, h, w, C) patches → (B, 1 + h*w, C)."""
+        from ..backbones.clip_vit import resize_pos_embed
+        vit = self.vit
+        B, h, w, C = x.shape
+        pos = vit.pos_embed[0]
+        side = int(math.isqrt(pos.shape[0] - 1))
+        pos = resize_pos_embed(pos, (side, side), (h, w), 'dino').to(x.dtype)
+        x = torch.cat([vit.cls_token.expand(B, -1, -1), x.reshape(B, h * w, C)], dim=1)
+        return vit.pos_drop(x + pos)
 
     def _keep_qkv(self, module, inputs, output):
         self._qkv = output
@@ -83,7 +99,8 @@ class DINOTeacher(nn.Module):
         def as_map(t):
             t = t[:, :, prefix:].permute(0, 1, 3, 2).reshape(B, -1, h, w)
             return F.normalize(t.float(), dim=1)
-        return DINOOutput(as_map(v if self.feats == 'v' else k), as_map(k), cls_attn.float())
+        raw_keys = k[:, :, prefix:].permute(0, 1, 3, 2).reshape(B, -1, h, w).float()
+        return DINOOutput(as_map(v if self.feats == 'v' else k), as_map(k), cls_attn.float(), raw_keys)
 
     def normalise(self, images_0_255: Tensor) -> Tensor:
         return (images_0_255 - self.mean) / self.std

@@ -11,5 +11,8 @@ model = dict(
     templates='openai_imagenet',
     text_cache_dir='{{$CLIPSEG_CACHE:~/.cache/clipseg}}/text',  # encode a prompt set once per machine
     teacher=dict(model_name='vit_base_patch16_224.dino', pretrained=True, feats='v'),
-    background_teacher=dict(tau=0.3),
+    # FOUND's trained decoder on DINO ViT-S/8 keys, as the authors (models/FOUND/data/weights/
+    # decoder_weights.pt); head=None runs FOUND's training-free discovery on the same ViT instead
+    background_teacher=dict(dino=dict(model_name='vit_small_patch8_224.dino', pretrained=True),
+                            head='data/found/decoder_weights.pt', in_channels=384, tau=0.3),
     test_cfg=dict(mode='slide', crop_size=(448, 448), stride=(224, 224)))
