@@ -52,11 +52,13 @@ class FOUNDBackground(nn.Module):
                 raise FileNotFoundError(
                     f'FOUND decoder weights not found: {head!r}. Download decoder_weights.pt from '
                     'valeoai/FOUND (data/weights/) on a machine with network access, train one with '
-                    'configs/dinoiser/found_vit-s8_dino_train224_unlabelled.py, or set '
+                    'configs/found/found_vit-s8_dino_train224_unlabelled.py, or set '
                     'background_teacher.head=None for FOUND\'s training-free discovery')
-            state = torch.load(os.path.expanduser(head), map_location='cpu', weights_only=True)
-            state = state.get('decoder', state) if isinstance(state, dict) else state
-            state = {k.split('.')[-1]: v for k, v in state.items()}
+            from ...safe_loading import safe_load
+            state = safe_load(os.path.expanduser(head))
+            state = state.get('state_dict', state)            # a FOUNDDecoder Runner checkpoint
+            state = state.get('decoder', state)               # the authors' {'decoder': ...}
+            state = {k.split('.')[-1]: v for k, v in state.items() if k.split('.')[-1] != 'steps'}
             if set(state) != {'weight', 'bias'} or tuple(state['weight'].shape) != (1, in_channels, 1, 1):
                 raise ValueError(f'{head!r} is not a FOUND decoder for {in_channels}-d keys: '
                                  f'{ {k: tuple(v.shape) for k, v in state.items()} }')
