@@ -6,73 +6,11 @@
         [--templates openai_imagenet|a_photo_of|name_only] [--random-heads] [--unsafe-load]
 
 Classes are comma-separated; synonyms of one class are joined with ";" ("person;people,car").
+The same as ``clipseg segment`` (clipseg/cli.py).
 """
-import argparse
 import sys
 
-import clipseg
-from clipseg.apis.inference import DEFAULT_CONFIG
-from clipseg.apis.visualize import overlay, save_image, save_label_map
-from clipseg.models.text import parse_classes
-from clipseg.models.text.templates import TEMPLATE_SETS
-from clipseg.safe_loading import allow_unsafe_loading
-from clipseg.utils import ensure_writable, load_image, terminate_as_interrupt
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[1])
-    parser.add_argument('image')
-    parser.add_argument('--classes', required=True, help='"bus,car,road,sky" or a names file')
-    parser.add_argument('--out', default='out.png', help='overlay picture to write')
-    parser.add_argument('--config', default=DEFAULT_CONFIG, help='config file or name')
-    parser.add_argument('--weights', help='CLIP weights: pretrained tag or local checkpoint file')
-    parser.add_argument('--checkpoint', help='trained clipseg checkpoint (e.g. DINOiser heads)')
-    parser.add_argument('--device', default='cpu')
-    parser.add_argument('--precision', choices=['fp32', 'fp16', 'bf16'], default=None,
-                        help="CLIP forward under autocast (e.g. fp16 on a GPU); default: the config's")
-    parser.add_argument('--label-map', help='also write the raw label map (palette PNG)')
-    parser.add_argument('--opacity', type=float, default=0.5)
-    parser.add_argument('--templates', choices=sorted(TEMPLATE_SETS), default=None,
-                        help="prompt template set (default: the config's; 'a_photo_of' is 80x "
-                             'faster to encode than the 80 ImageNet templates)')
-    parser.add_argument('--random-heads', action='store_true',
-                        help='run trained parts (DINOiser heads, DenseCLIP) untrained, on purpose')
-    parser.add_argument('--unsafe-load', action='store_true',
-                        help='UNSAFE: load checkpoints with full pickle (can run code); only for '
-                             'files you trust')
-    args = parser.parse_args(argv)
-    if args.unsafe_load:
-        allow_unsafe_loading()
-
-    try:
-        with terminate_as_interrupt():
-            for path, what in ((args.out, '--out'), (args.label_map, '--label-map')):
-                if path:
-                    ensure_writable(path, what)
-            classes = parse_classes(args.classes)
-            image = load_image(args.image)
-            options = {}
-            if args.precision:
-                options['model.test_cfg.precision'] = args.precision
-            if args.templates:
-                options['model.templates'] = args.templates
-            if args.random_heads:
-                options['model.allow_random_heads'] = True
-            model = clipseg.init_model(args.config, weights=args.weights, checkpoint=args.checkpoint,
-                                       device=args.device, cfg_options=options or None)
-            result = clipseg.segment(model, image, classes=[';'.join(c) for c in classes])
-            names, share = result['classes'], result['pixel_share']
-            save_image(args.out, overlay(image, result['label_map'], names, share, args.opacity))
-            if args.label_map:
-                save_label_map(args.label_map, result['label_map'], len(names))
-    except (ValueError, OSError, RuntimeError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
-    for name, s, score in sorted(zip(names, share, result['class_scores']), key=lambda t: -t[1]):
-        print(f'{name:>24s}  {100 * s:5.1f}% of pixels   mean prob {score:.3f}')
-    print(f'wrote {args.out}' + (f' and {args.label_map}' if args.label_map else ''))
-    return 0
-
+from clipseg.cli import segment_main
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(segment_main())

@@ -1,3 +1,3 @@
-from .inference import find_config, init_model, segment
+from .inference import find_config, init_model, list_configs, list_models, segment
 
-__all__ = ['find_config', 'init_model', 'segment']
+__all__ = ['find_config', 'init_model', 'list_configs', 'list_models', 'segment']

@@ -13,24 +13,49 @@ from mmseg.registry import MODELS
 from ..models.clip_loader import override_weights
 from ..utils import load_image
 
-CONFIG_ROOT = Path(__file__).resolve().parents[2] / 'configs'
+SOURCE_CONFIGS = Path(__file__).resolve().parents[2] / 'configs'    # a source checkout
+PACKAGED_CONFIGS = Path(__file__).resolve().parents[1] / '.mim' / 'configs'  # pip install
+CONFIG_ROOT = SOURCE_CONFIGS if SOURCE_CONFIGS.is_dir() else PACKAGED_CONFIGS
 DEFAULT_CONFIG = 'maskclip_vit-b16_openai_slide336'
+BENCHMARKS = ('voc21', 'voc20', 'context60', 'context59', 'coco_object', 'coco_stuff171',
+              'cityscapes', 'ade20k150')
 ImageInput = Union[str, os.PathLike, np.ndarray]
 
 
+def _config_files():
+    if not CONFIG_ROOT.is_dir():
+        return []
+    return sorted(p for p in CONFIG_ROOT.rglob('*.py') if '_base_' not in p.parts)
+
+
+def list_configs(pattern: str = '*') -> List[str]:
+    """Names of the shipped configs matching a shell-style ``pattern`` (``'naclip_*_voc21'``)."""
+    import fnmatch
+    return sorted(p.stem for p in _config_files() if fnmatch.fnmatch(p.stem, pattern))
+
+
+def list_models(pattern: str = '*') -> List[str]:
+    """The configs that segment any image with your class names (no benchmark, no training):
+    the names to pass to ``init_model`` and the demo."""
+    return [n for n in list_configs(pattern)
+            if not n.endswith(BENCHMARKS) and 'train' not in n and not n.startswith('found_')]
+
+
 def find_config(config_or_name: Union[str, os.PathLike, Config]) -> Config:
-    """A Config, a config file path, or a config name under ``configs/`` (``'sclip_vit-b16_...'``)."""
+    """A Config, a config file path, or a shipped config name (``'sclip_vit-b16_...'``)."""
     if isinstance(config_or_name, Config):
         return copy.deepcopy(config_or_name)
     path = Path(config_or_name)
     if path.suffix == '.py' and path.is_file():
         return Config.fromfile(str(path))
     name = path.stem if path.suffix == '.py' else str(config_or_name)
-    matches = sorted(CONFIG_ROOT.rglob(f'{name}.py')) if CONFIG_ROOT.is_dir() else []
-    matches = [m for m in matches if '_base_' not in m.parts]
+    matches = [p for p in _config_files() if p.stem == name]
     if not matches:
+        import difflib
+        close = difflib.get_close_matches(name, list_configs(), n=3)
+        hint = f'; did you mean {close}?' if close else ' (clipseg.list_configs() lists them)'
         raise FileNotFoundError(f'no config file or config name {str(config_or_name)!r} '
-                                f'(looked for a file and under {CONFIG_ROOT})')
+                                f'(looked for a file and under {CONFIG_ROOT}){hint}')
     return Config.fromfile(str(matches[0]))
 
 

@@ -129,6 +129,15 @@ def override_weights(clip_cfg: dict, weights: str) -> dict:
     return clip_cfg
 
 
+def pixel_mean_std(model: nn.Module):
+    """The weights' own normalisation (open_clip's ``preprocess_cfg``: the pretrained tag's, else
+    the architecture's) as 0-255 ``(mean, std)`` lists, mmseg's data-preprocessor convention."""
+    cfg = getattr(getattr(model, 'visual', model), 'preprocess_cfg', None) or {}
+    mean = cfg.get('mean', open_clip.OPENAI_DATASET_MEAN)
+    std = cfg.get('std', open_clip.OPENAI_DATASET_STD)
+    return [float(m) * 255 for m in mean], [float(s) * 255 for s in std]
+
+
 def create_clip(model_name: str = 'ViT-B-16',
                 pretrained: Optional[str] = None,
                 model_cfg: Optional[dict] = None,

@@ -91,3 +91,18 @@ def test_every_config_with_openai_weights_states_quick_gelu():
             assert clip.get('quick_gelu') is True, path.name
             checked += 1
     assert checked > 40
+
+
+def test_normalisation_comes_from_the_weights_preprocess_config(monkeypatch):
+    import open_clip
+    from clipseg.models.clip_loader import pixel_mean_std
+    from mmseg.registry import MODELS
+    model = open_clip.CLIP(**TINY_VIT)
+    assert pixel_mean_std(model)[0][0] == pytest.approx(0.48145466 * 255)   # no config: OpenAI's
+    model.visual.preprocess_cfg = dict(mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))  # SigLIP's
+    assert pixel_mean_std(model) == ([127.5] * 3, [127.5] * 3)
+    import clipseg.models.segmentors.zero_shot as zs
+    monkeypatch.setattr(zs, 'create_clip', lambda **kw: (model, open_clip.SimpleTokenizer()))
+    seg = MODELS.build(dict(type='ZeroShotSegmentor', clip=dict(model_name='siglip-like')))
+    assert seg.data_preprocessor.mean.flatten().tolist() == [127.5] * 3
+    assert seg.data_preprocessor.std.flatten().tolist() == [127.5] * 3

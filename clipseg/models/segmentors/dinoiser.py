@@ -9,7 +9,7 @@ from torch import Tensor, nn
 from mmseg.registry import MODELS
 from ..text import ClassEmbeddings
 from .trained_parts import TrainedParts
-from .zero_shot import OPENAI_MEAN, OPENAI_STD, ZeroShotSegmentor
+from .zero_shot import ZeroShotSegmentor
 
 
 def correlation_pool(dense: Tensor, corr: Tensor, gamma: Optional[float]) -> Tensor:
@@ -129,9 +129,8 @@ class CLIPDINOiser(TrainedParts, ZeroShotSegmentor):
         """CLIP-normalised crops → DINO's correlations binarised at γ and FOUND's foreground map
         (on FOUND's own grid when it runs its own ViT, e.g. ViT-S/8)."""
         dino, found = self.teachers()
-        mean = inputs.new_tensor(OPENAI_MEAN).view(1, 3, 1, 1)
-        std = inputs.new_tensor(OPENAI_STD).view(1, 3, 1, 1)
-        images = self.backbone.pad_to_patches(inputs) * std + mean       # back to 0-255 pixels
+        pre = self.data_preprocessor                # undo the CLIP weights' own normalisation
+        images = self.backbone.pad_to_patches(inputs) * pre.std.to(inputs) + pre.mean.to(inputs)
         out = dino(dino.normalise(images))
         corr = dino.correlations(out.feats)
         found_out = found.dino(found.dino.normalise(images)) if found.dino is not None else out

@@ -11,7 +11,7 @@ from mmseg.models.segmentors import BaseSegmentor
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from ..backbones import build_clip_adapter
-from ..clip_loader import create_clip
+from ..clip_loader import create_clip, pixel_mean_std
 from ..pamr import PAMR
 from ..text import ClassEmbeddings, TextClassifier
 from .fast_backbone import FastBackbone, check_options
@@ -99,12 +99,13 @@ class ZeroShotSegmentor(BaseSegmentor):
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg=None):
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='mmseg.MixedSizeSegDataPreProcessor', mean=OPENAI_MEAN,
-                                     std=OPENAI_STD, bgr_to_rgb=True, pad_val=0, seg_pad_val=255)
-        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         clip = dict(clip)
         model, tokenizer = create_clip(**clip)
+        if data_preprocessor is None:   # the weights' own mean/std (open_clip's preprocess_cfg)
+            mean, std = pixel_mean_std(model)
+            data_preprocessor = dict(type='mmseg.MixedSizeSegDataPreProcessor', mean=mean, std=std,
+                                     bgr_to_rgb=True, pad_val=0, seg_pad_val=255)
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = build_clip_adapter(model.visual, attention, **(backbone_cfg or {}))
         self.text_encoder = TextClassifier(
             model, tokenizer, templates, model_name=clip.get('model_name', ''),
