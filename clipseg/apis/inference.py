@@ -38,7 +38,8 @@ def list_models(pattern: str = '*') -> List[str]:
     """The configs that segment any image with your class names (no benchmark, no training):
     the names to pass to ``init_model`` and the demo."""
     return [n for n in list_configs(pattern)
-            if not n.endswith(BENCHMARKS) and 'train' not in n and not n.startswith('found_')]
+            if not n.endswith(BENCHMARKS + ('_synthetic',)) and 'train' not in n
+            and not n.startswith('found_')]
 
 
 def find_config(config_or_name: Union[str, os.PathLike, Config]) -> Config:
