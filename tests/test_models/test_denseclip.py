@@ -235,3 +235,19 @@ def test_schedule_is_poly_over_all_iterations_with_the_warmup_multiplied_in():
             assert optim.param_groups[0]['lr'] == pytest.approx(poly * warm, rel=2e-3), i
         for s in scheds:
             s.step()
+
+
+def test_denseclip_loads_clip_once(monkeypatch):
+    import clipseg.models.clip_loader as loader
+    calls = []
+    original = loader.create_clip
+
+    def counting(*args, **kwargs):
+        calls.append(args or kwargs)
+        return original(*args, **kwargs)
+    for module in ('clipseg.models.segmentors.denseclip', 'clipseg.models.heads.pixel_text_head',
+                   'clipseg.models.backbones.clip_resnet', 'clipseg.models.backbones.clip_vit'):
+        monkeypatch.setattr(f'{module}.create_clip', counting)
+    model = denseclip('rn')
+    assert len(calls) == 1
+    assert model.decode_head.prompt.token_embedding is not None

@@ -155,3 +155,15 @@ def test_unwritable_cache_folder_warns_once_and_goes_on(tmp_path):
         clf('cat,bird')
     assert len([w for w in record if 'not writable' in str(w.message)]) == 1
     torch.testing.assert_close(a, make_classifier(templates='name_only')('cat,dog').queries)
+
+
+def test_text_side_shares_the_model_and_leaves_it_untouched():
+    model, tok = create_clip('tiny', model_cfg=TINY_VIT)
+    visual = model.visual
+    clf = TextClassifier(model, tok, templates='name_only')
+    assert model.visual is visual                              # not replaced
+    assert clf.clip.token_embedding is model.token_embedding   # shared, not copied
+    assert not any('visual' in k for k in clf.state_dict())
+    with torch.no_grad():
+        want = torch.nn.functional.normalize(model.encode_text(tok(['cat'])), dim=-1)
+    torch.testing.assert_close(clf('cat').queries, want)

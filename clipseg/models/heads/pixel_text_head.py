@@ -25,7 +25,8 @@ class DenseCLIPHead(FPNHead):
     ``identity_weight`` · CE(resize(s / τ), gt), τ = 0.07, summed over labelled pixels and divided by
     all pixels (mmseg 0.x's mean, as the authors').
 
-    ``clip`` names the CLIP model whose frozen text tower encodes the prompts.
+    ``clip`` names the CLIP model whose frozen text tower encodes the prompts; the ``DenseCLIP``
+    segmentor instead hands over its one loaded model (``clip_model``, ``tokenizer``).
     """
 
     def __init__(self,
@@ -38,15 +39,17 @@ class DenseCLIPHead(FPNHead):
                  score_concat_index: int = 3,
                  tau: float = 0.07,
                  identity_weight: float = 0.4,
+                 clip_model=None,
+                 tokenizer=None,
                  **kwargs):
         names = [n[0] for n in parse_classes(class_names)]
         kwargs.setdefault('num_classes', len(names))
         if kwargs['num_classes'] != len(names):
             raise ValueError(f"num_classes={kwargs['num_classes']} but {len(names)} class names given")
         super().__init__(**kwargs)
-        model, tokenizer = create_clip(**clip)
-        del model.visual
-        self.prompt = ContextTextEncoder(model, tokenizer, names, n_ctx=n_ctx, name_length=name_length)
+        if clip_model is None:      # stand-alone (e.g. in a stock EncoderDecoder): load CLIP here
+            clip_model, tokenizer = create_clip(**clip)
+        self.prompt = ContextTextEncoder(clip_model, tokenizer, names, n_ctx=n_ctx, name_length=name_length)
         visual_dim = self.prompt.text_projection.shape[-1] if isinstance(self.prompt.text_projection, torch.Tensor) \
             else self.prompt.text_projection.out_features
         self.context_decoder = ContextDecoder(visual_dim=visual_dim, **context_decoder)

@@ -5,7 +5,9 @@ from mmengine.config import ConfigDict
 
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
+from ..clip_loader import create_clip
 from ..text import parse_classes
+from ..text.text_tower import TextTower
 from .trained_parts import TrainedParts
 from .zero_shot import OPENAI_MEAN, OPENAI_STD
 
@@ -24,8 +26,8 @@ class DenseCLIP(TrainedParts, EncoderDecoder):
                  data_preprocessor: Optional[dict] = None, allow_random_heads: bool = False,
                  **kwargs):
         clip = dict(clip)
-        backbone = dict(backbone, model_name=clip.get('model_name'), pretrained=clip.get('pretrained'),
-                        model_cfg=clip.get('model_cfg'), quick_gelu=clip.get('quick_gelu'),
+        model, tokenizer = create_clip(**clip)   # one load: image tower → backbone, text → head
+        backbone = dict(backbone, model_name=clip.get('model_name'), visual=model.visual,
                         with_global=True)
         backbone.setdefault('frozen', False)
         backbone.setdefault('attention', 'vanilla')
@@ -35,7 +37,8 @@ class DenseCLIP(TrainedParts, EncoderDecoder):
             backbone.setdefault('out_indices', (3, 5, 7, 11))
             backbone.setdefault('multiscale', True)
         names = [n[0] for n in parse_classes(class_names)]
-        decode_head = dict(decode_head, clip=clip, class_names=names, num_classes=len(names))
+        decode_head = dict(decode_head, clip=clip, class_names=names, num_classes=len(names),
+                           clip_model=TextTower(model), tokenizer=tokenizer)
         if data_preprocessor is None:
             data_preprocessor = dict(type='mmseg.SegDataPreProcessor', mean=OPENAI_MEAN,
                                      std=OPENAI_STD, bgr_to_rgb=True, pad_val=0, seg_pad_val=255)

@@ -12,6 +12,7 @@ from torch import Tensor, nn
 from ...utils.atomic import write_atomically
 from .class_names import ClassList, parse_classes
 from .templates import get_templates
+from .text_tower import TextTower
 
 PROGRESS_MIN_PROMPTS = 300   # a progress bar for text encoding beyond this many prompts
 PROGRESS_CHUNK = 128
@@ -56,9 +57,7 @@ class TextClassifier(nn.Module):
                  cache_dir: Optional[str] = None, batch_size: int = 1024,
                  allow_shared_names: bool = False):
         super().__init__()
-        if hasattr(clip_model, 'visual'):
-            clip_model.visual = nn.Identity()  # the image tower lives in the backbone adapter
-        self.clip = clip_model.requires_grad_(False).eval()
+        self.clip = TextTower(clip_model).requires_grad_(False).eval()   # shares, never edits
         self.tokenizer = tokenizer
         self.templates = get_templates(templates)
         self.model_name = model_name
