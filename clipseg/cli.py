@@ -1,16 +1,19 @@
 """The ``clipseg`` command: a thin front over the demo and the config lists.
 
     clipseg segment IMAGE --classes "bus,car,road,sky" [--out out.png] [demo options]
+    clipseg segment FOLDER|'GLOB'|LIST.txt --classes ... --out OUT_DIR [--label-maps] [--batch-size 4]
     clipseg list [PATTERN] [--models]
 
 ``segment`` is ``demo/image_demo.py``; ``list`` prints the shipped config names
 (``clipseg.list_configs``), or with ``--models`` only those that segment any image.
 """
 import argparse
+import os
 import sys
 
 import clipseg
 from clipseg.apis.inference import DEFAULT_CONFIG
+from clipseg.apis.inputs import expand_inputs
 from clipseg.apis.visualize import overlay, save_image, save_label_map
 from clipseg.models.text import parse_classes
 from clipseg.models.text.templates import TEMPLATE_SETS
@@ -19,9 +22,14 @@ from clipseg.utils import ensure_writable, load_image, terminate_as_interrupt
 
 
 def add_segment_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument('image')
+    parser.add_argument('image', help='an image, a folder, a quoted glob or a .txt list of paths')
     parser.add_argument('--classes', required=True, help='"bus,car,road,sky" or a names file')
-    parser.add_argument('--out', default='out.png', help='overlay picture to write')
+    parser.add_argument('--out', default=None,
+                        help='overlay picture to write (default out.png); for many images a folder '
+                             '(default out/)')
+    parser.add_argument('--label-maps', action='store_true',
+                        help='many images: also write <name>_labels.png next to each overlay')
+    parser.add_argument('--batch-size', type=int, default=4, help='images per forward')
     parser.add_argument('--config', default=DEFAULT_CONFIG, help='config file or name')
     parser.add_argument('--weights', help='CLIP weights: pretrained tag or local checkpoint file')
     parser.add_argument('--checkpoint', help='trained clipseg checkpoint (e.g. DINOiser heads)')
@@ -43,7 +51,14 @@ def add_segment_args(parser: argparse.ArgumentParser) -> None:
 def segment(args) -> int:
     if args.unsafe_load:
         allow_unsafe_loading()
-
+    try:
+        paths = expand_inputs(args.image)
+    except FileNotFoundError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    if len(paths) > 1 or paths[0] != args.image:
+        return segment_many(args, paths)
+    args.out = args.out or 'out.png'
     try:
         with terminate_as_interrupt():
             for path, what in ((args.out, '--out'), (args.label_map, '--label-map')):
@@ -51,15 +66,7 @@ def segment(args) -> int:
                     ensure_writable(path, what)
             classes = parse_classes(args.classes)
             image = load_image(args.image)
-            options = {}
-            if args.precision:
-                options['model.test_cfg.precision'] = args.precision
-            if args.templates:
-                options['model.templates'] = args.templates
-            if args.random_heads:
-                options['model.allow_random_heads'] = True
-            model = clipseg.init_model(args.config, weights=args.weights, checkpoint=args.checkpoint,
-                                       device=args.device, cfg_options=options or None)
+            model = build_model(args)
             result = clipseg.segment(model, image, classes=[';'.join(c) for c in classes])
             names, share = result['classes'], result['pixel_share']
             save_image(args.out, overlay(image, result['label_map'], names, share, args.opacity))
@@ -72,6 +79,75 @@ def segment(args) -> int:
         print(f'{name:>24s}  {100 * s:5.1f}% of pixels   mean prob {score:.3f}')
     print(f'wrote {args.out}' + (f' and {args.label_map}' if args.label_map else ''))
     return 0
+
+
+def build_model(args):
+    options = {}
+    if args.precision:
+        options['model.test_cfg.precision'] = args.precision
+    if args.templates:
+        options['model.templates'] = args.templates
+    if args.random_heads:
+        options['model.allow_random_heads'] = True
+    return clipseg.init_model(args.config, weights=args.weights, checkpoint=args.checkpoint,
+                              device=args.device, cfg_options=options or None)
+
+
+def segment_many(args, paths) -> int:
+    """Many images → one overlay (and optionally one label map) each in the ``--out`` folder, in
+    batches, with a progress bar; an unreadable image is reported and skipped."""
+    from tqdm import tqdm
+    out_dir = args.out or 'out'
+    try:
+        ensure_writable(os.path.join(out_dir, '.probe.png'), '--out folder')
+        classes = [';'.join(c) for c in parse_classes(args.classes)]
+        model = build_model(args)
+        model.set_classes(classes)
+    except (ValueError, OSError, RuntimeError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    failed, written = [], 0
+    stems = unique_stems(paths)
+    with terminate_as_interrupt(), tqdm(total=len(paths), desc='segmenting', unit='img') as bar:
+        for start in range(0, len(paths), args.batch_size):
+            batch = []
+            for path in paths[start:start + args.batch_size]:
+                try:
+                    batch.append((path, load_image(path)))
+                except (ValueError, OSError) as err:
+                    failed.append((path, str(err)))
+                    bar.update(1)
+            if not batch:
+                continue
+            try:
+                results = clipseg.segment(model, [img for _, img in batch], batch_size=len(batch))
+            except (ValueError, RuntimeError) as err:
+                failed += [(path, str(err)) for path, _ in batch]
+                bar.update(len(batch))
+                continue
+            for (path, image), result in zip(batch, results):
+                stem = os.path.join(out_dir, stems[path])
+                try:
+                    save_image(stem + '.png', overlay(image, result['label_map'], result['classes'],
+                                                      result['pixel_share'], args.opacity))
+                    if args.label_maps:
+                        save_label_map(stem + '_labels.png', result['label_map'], len(result['classes']))
+                    written += 1
+                except (ValueError, OSError) as err:
+                    failed.append((path, str(err)))
+                bar.update(1)
+    for path, why in failed:
+        print(f'skipped {path}: {why}', file=sys.stderr)
+    print(f'wrote {written} of {len(paths)} images to {out_dir}' +
+          (f'; {len(failed)} failed (listed above)' if failed else ''))
+    return 0 if written else 2
+
+
+def unique_stems(paths):
+    """Output names: the file stem, with the parent folder prepended where stems collide."""
+    stems = [os.path.splitext(os.path.basename(p))[0] for p in paths]
+    return {p: (s if stems.count(s) == 1 else f'{os.path.basename(os.path.dirname(p))}_{s}')
+            for p, s in zip(paths, stems)}
 
 
 def segment_main(argv=None) -> int:
