@@ -22,7 +22,9 @@ from . import safe_loading  # noqa: E402
 safe_loading.install()
 
 from . import datasets, engine, models  # noqa: E402,F401
-from .apis import init_model, list_configs, list_models, segment  # noqa: E402
+from .apis import (init_model, list_configs, list_models, mmseg_inferencer,  # noqa: E402
+                   segment)
 
 __version__ = '0.1.0'
-__all__ = ['init_model', 'segment', 'list_configs', 'list_models', '__version__']
+__all__ = ['init_model', 'segment', 'list_configs', 'list_models', 'mmseg_inferencer',
+           '__version__']

@@ -1,3 +1,5 @@
 from .inference import find_config, init_model, list_configs, list_models, segment
+from .inferencer import mmseg_inferencer, use_classes
 
-__all__ = ['find_config', 'init_model', 'list_configs', 'list_models', 'segment']
+__all__ = ['find_config', 'init_model', 'list_configs', 'list_models', 'segment',
+           'mmseg_inferencer', 'use_classes']

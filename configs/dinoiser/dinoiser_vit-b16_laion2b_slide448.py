@@ -4,3 +4,4 @@ test_pipeline = [
     dict(type='Resize', scale=(2048, 448), keep_ratio=True),
     dict(type='PackSegInputs'),
 ]
+test_dataloader = dict(batch_size=1, num_workers=0, dataset=dict(pipeline=test_pipeline))

@@ -1,0 +1,38 @@
+"""mmseg's ``MMSegInferencer`` on clipseg configs, with free-text classes.
+
+    inferencer = clipseg.mmseg_inferencer('sclip_vit-b16_openai_slide336', classes='cat,dog')
+    result = inferencer('photo.jpg', out_dir='out')        # mmseg's own call and outputs
+    use_classes(inferencer, 'person,car,road')               # new classes for the next calls
+
+``MMSegInferencer`` takes no class list per call, so ``use_classes`` sets them on the model and on
+the visualiser (names and palette) in one step.
+"""
+import warnings
+from typing import Optional
+
+from mmseg.apis import MMSegInferencer
+from .inference import find_config
+from .visualize import make_palette
+
+
+def use_classes(inferencer: MMSegInferencer, classes) -> None:
+    """Segment into ``classes`` ('a,b', a list or a names file) from the next call on."""
+    inferencer.model.set_classes(classes)
+    names = inferencer.model.class_embeddings().names
+    palette = make_palette(len(names))[:, ::-1].tolist()     # BGR → RGB, mmseg's convention
+    inferencer.visualizer.dataset_meta = dict(classes=names, palette=palette)
+
+
+def mmseg_inferencer(config_or_name, classes=None, checkpoint: Optional[str] = None,
+                     device: str = 'cpu', **kwargs) -> MMSegInferencer:
+    """An ``MMSegInferencer`` for a clipseg config (file, name or Config). CLIP weights come from
+    the config; ``checkpoint`` is a trained clipseg checkpoint (e.g. CLIP-DINOiser heads)."""
+    cfg = find_config(config_or_name)
+    with warnings.catch_warnings():
+        # not true of clipseg models: CLIP's weights come from the config, classes from the text
+        warnings.filterwarnings('ignore', message='Checkpoint is not loaded')
+        warnings.filterwarnings('ignore', message='weights is None, use cityscapes classes')
+        inferencer = MMSegInferencer(model=cfg, weights=checkpoint, device=device, **kwargs)
+    if classes is not None or inferencer.model.class_names is not None:
+        use_classes(inferencer, classes if classes is not None else inferencer.model.class_names)
+    return inferencer

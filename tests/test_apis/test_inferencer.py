@@ -1,0 +1,26 @@
+import os
+
+import numpy as np
+
+import clipseg
+from clipseg.apis import use_classes
+from ..conftest import REPO, TINY_VIT
+
+
+def test_mmseg_inferencer_on_a_voc_mini_photo(tmp_path, tiny_ckpt, voc_mini):
+    cfg = tmp_path / 'tiny.py'
+    cfg.write_text(f"_base_ = ['{REPO}/configs/sclip/sclip_vit-b16_openai_slide336.py']\n"
+                   f"model = dict(clip=dict(model_name='tiny', model_cfg={TINY_VIT!r}, "
+                   f"pretrained='{tiny_ckpt}'), templates='a_photo_of')\n")
+    inferencer = clipseg.mmseg_inferencer(str(cfg), classes='person,car,bus,road')
+    assert inferencer.visualizer.dataset_meta['classes'] == ['person', 'car', 'bus', 'road']
+    img = str(voc_mini / 'JPEGImages' / '2011_000025.jpg')
+    res = inferencer(img, out_dir=str(tmp_path / 'out'))
+    assert res['predictions'].shape == (375, 500) and res['predictions'].max() < 4
+    assert os.listdir(tmp_path / 'out' / 'vis') == ['2011_000025.jpg']
+    same = clipseg.segment(inferencer.model, img)['label_map']
+    assert (same == res['predictions']).mean() > 0.999
+    use_classes(inferencer, ['sky', 'tree'])
+    res = inferencer(img)
+    assert set(np.unique(res['predictions'])) <= {0, 1}
+    assert inferencer.visualizer.dataset_meta['classes'] == ['sky', 'tree']
