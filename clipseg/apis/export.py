@@ -1,0 +1,109 @@
+"""Export a zero-shot segmentor to ONNX for a fixed class list (text embeddings baked in) or with
+the class embeddings as an input, and check it against PyTorch with onnxruntime."""
+import os
+from typing import Dict, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..models.text import ClassEmbeddings
+
+
+class ExportedSegmentor(nn.Module):
+    """``forward(image (1, 3, H, W) normalised[, queries (K, D)]) → (labels (H, W) int64,
+    probs (K, H, W))``: the segmentor's own window computation (``grid_logits``: backbone,
+    attention variant, CLIP-DINOiser's pooling and background) on the whole image, bilinear
+    upsampling as the segmentor does it, class probabilities and the argmax. Sliding windows,
+    PAMR and the probability/area thresholds are not part of the graph."""
+
+    def __init__(self, segmentor: nn.Module, embeddings_input: bool = False):
+        super().__init__()
+        self.seg = segmentor.eval()
+        emb = segmentor.class_embeddings()
+        self.embeddings_input = embeddings_input
+        if embeddings_input and emb.queries.shape[0] != emb.num_classes:
+            raise ValueError('with class embeddings as an input, give one name per class (no ";" synonyms)')
+        self.register_buffer('queries', emb.queries.detach().clone())
+        self.register_buffer('query_class', emb.query_class.clone())
+        self.names = list(emb.names)
+
+    def forward(self, image: Tensor, queries: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+        queries = queries if self.embeddings_input else self.queries
+        emb = ClassEmbeddings(queries, self.query_class, self.names)
+        logits = self.seg.grid_logits(image, emb)                           # (1, Q, gh, gw)
+        ph, pw = self.seg.backbone.patch_size
+        H, W = image.shape[-2:]
+        if self.seg.pad_mode == 'drop':
+            up = F.interpolate(logits, size=(H, W), mode='bilinear', align_corners=False)
+        else:
+            up = F.interpolate(logits, size=(logits.shape[-2] * ph, logits.shape[-1] * pw),
+                               mode='bilinear', align_corners=False)
+            t = ((-H) % ph) // 2 if self.seg.pad_mode == 'even' else 0
+            left = ((-W) % pw) // 2 if self.seg.pad_mode == 'even' else 0
+            up = up[..., t:t + H, left:left + W]
+        scores = up[0]
+        if self.seg.grid_output != 'probabilities':
+            scores = F.softmax(scores * self.seg.test_cfg['logit_scale'], dim=0)
+        K = len(self.names)
+        if queries.shape[0] != K:                           # max over each class's synonyms
+            scores = torch.stack([scores[self.query_class == k].amax(dim=0) for k in range(K)])
+        return scores.argmax(dim=0), scores
+
+
+def export_onnx(segmentor: nn.Module, path: str, size: Tuple[int, int],
+                embeddings_input: bool = False, dynamic: bool = True):
+    """Write ``path`` (ONNX, opset 18) for (1, 3, H, W) inputs. With ``dynamic``, H and W are
+    symbolic where the ops allow; where they do not (e.g. DINO-style positional resizing by a
+    scale factor), the graph is fixed at ``size`` and the reason is returned.
+    → ``(wrapper, dynamic_reason)``: ``None`` when the graph has dynamic H, W."""
+    from ..utils import write_atomically
+    wrapper = ExportedSegmentor(segmentor, embeddings_input).eval()
+    image = torch.randn(1, 3, *size)
+    args = (image, wrapper.queries.clone()) if embeddings_input else (image,)
+    names = ['image', 'queries'] if embeddings_input else ['image']
+    program, reason = None, 'static size requested'
+    with torch.no_grad():
+        if dynamic:
+            h = torch.export.Dim('height', min=32, max=4096)
+            w = torch.export.Dim('width', min=32, max=4096)
+            shapes = ({2: h, 3: w},) + (({0: torch.export.Dim('classes', min=2, max=4096)},)
+                                        if embeddings_input else ())
+            try:
+                program, reason = torch.export.export(wrapper, args, dynamic_shapes=shapes), None
+            except Exception as err:  # noqa: BLE001 - torch.export reports shape guards many ways
+                first = str(err).strip().splitlines()[0]
+                reason = 'torch.export could not keep the sizes symbolic: ' + first
+        if program is None:
+            program = torch.export.export(wrapper, args)
+
+        def write(tmp):
+            torch.onnx.export(program, args, tmp, input_names=names,
+                              output_names=['labels', 'probs'], opset_version=18,
+                              external_data=False)
+        write_atomically(path, write)
+    return wrapper, reason
+
+
+def check_onnx(path: str, wrapper: ExportedSegmentor, images: Sequence[np.ndarray]) -> Dict:
+    """Run ``path`` with onnxruntime (CPU) on normalised (1, 3, H, W) float32 images and compare
+    the label maps with PyTorch's; pixels may differ only where PyTorch's top-2 classes tie
+    (probability margin < 1e-4). Returns the agreement per image."""
+    import onnxruntime as ort
+    session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    report = []
+    for img in images:
+        feeds = {'image': img.astype(np.float32)}
+        if wrapper.embeddings_input:
+            feeds['queries'] = wrapper.queries.numpy()
+        labels, _ = session.run(None, feeds)
+        with torch.no_grad():
+            extra = (wrapper.queries,) if wrapper.embeddings_input else ()
+            want, probs = wrapper(torch.from_numpy(img), *extra)
+        top2 = probs.topk(min(2, probs.shape[0]), dim=0).values
+        differ = torch.from_numpy(labels) != want
+        ties = bool(((top2[0] - top2[-1])[differ] < 1e-4).all())
+        report.append(dict(shape=tuple(img.shape[-2:]), agreement=1.0 - float(differ.float().mean()),
+                           only_ties=ties))
+    return dict(images=report, ok=all(r['only_ties'] for r in report))

@@ -1,0 +1,27 @@
+"""ONNX export: onnxruntime's label maps equal PyTorch's on the voc_mini photos."""
+from ..conftest import write_tiny_config, write_tiny_dinoiser_config
+from .test_test_py import run
+
+
+def test_export_maskclip_and_dinoiser_and_check_with_onnxruntime(tmp_path, tiny_ckpt, voc_mini):
+    cfg = write_tiny_config(tmp_path, 'configs/maskclip/maskclip_vit-b16_openai_slide336.py')
+    out = run(['tools/export.py', str(cfg), '--weights', str(tiny_ckpt), '--classes',
+               'person,car,bus;coach,road', '--out', str(tmp_path / 'maskclip.onnx'),
+               '--check', str(voc_mini / 'JPEGImages')])
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.count('label agreement with PyTorch') == 3 and 'check: passed' in out.stdout
+    assert (tmp_path / 'maskclip.onnx').stat().st_size > 100_000
+    dino = write_tiny_dinoiser_config(tmp_path, 'configs/dinoiser/dinoiser_vit-b16_laion2b_slide448.py')
+    out = run(['tools/export.py', str(dino), '--random-heads', '--classes', 'background,person,car',
+               '--embeddings-input', '--out', str(tmp_path / 'dinoiser.onnx'),
+               '--check', str(voc_mini / 'JPEGImages' / '2011_000003.jpg')])
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert 'check: passed' in out.stdout
+
+
+def test_export_with_no_classes_is_an_error_and_writes_nothing(tmp_path, tiny_ckpt):
+    cfg = write_tiny_config(tmp_path, 'configs/maskclip/maskclip_vit-b16_openai_slide336.py')
+    out = run(['tools/export.py', str(cfg), '--weights', str(tiny_ckpt), '--classes', '',
+               '--out', str(tmp_path / 'x.onnx')])
+    assert out.returncode == 2 and 'class' in out.stderr and not (tmp_path / 'x.onnx').exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith('.tmp-')]
