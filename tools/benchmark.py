@@ -3,7 +3,7 @@ exactly the crops the segmentor processes, in the same run, on the same inputs.
 
     python tools/benchmark.py [--model ViT-B-16] [--weights TAG_OR_FILE] [--device cpu]
                               [--runs 3] [--json out.json]
-                              [--sections main,text,size,classes,batch,options]
+                              [--sections main,text,size,classes,batch,options,onnx]
                               [--precision fp32|fp16|bf16] [--channels-last] [--compile]
 
 Reports images/s, ms/image, peak memory and the ratio to the floor: each run times the floor
@@ -267,6 +267,45 @@ def section_options(args, floors):
     return rows
 
 
+def section_onnx(args, floors):
+    """MaskCLIP on one image, whole mode: PyTorch, the ONNX export under onnxruntime (CPU) and its
+    dynamic int8 quantisation, each against the floor; int8 also with its label agreement."""
+    import tempfile
+
+    import numpy as np
+    import onnxruntime as ort
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from clipseg.apis.export import export_onnx
+    classes = [f'class {i}' for i in range(21)]
+    images = make_images(1, args.short, args.device)
+    floor, n_win = floor_fn(args, images, 'whole', args.crop, args.stride, floors)
+    seg = build_segmentor(args, 'maskclip', 'whole', args.crop, args.stride, classes)
+    rows = []
+    secs, mem, _, ratio = timed(lambda: seg.predict(images), args.device, args.runs, args.warmup,
+                                floor=floor)
+    rows.append(row('maskclip (PyTorch)', 'whole', 1, secs, mem, ratio, 1, n_win))
+    print_row(rows[-1])
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32, int8 = os.path.join(tmp, 'fp32.onnx'), os.path.join(tmp, 'int8.onnx')
+        export_onnx(seg, fp32, tuple(images.shape[-2:]), dynamic=False)
+        quantize_dynamic(fp32, int8, weight_type=QuantType.QInt8)
+        feeds = {'image': images.cpu().numpy()}
+        labels = {}
+        for name, path in (('onnxruntime fp32', fp32), ('onnxruntime int8 (dynamic)', int8)):
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = torch.get_num_threads()
+            session = ort.InferenceSession(path, opts, providers=['CPUExecutionProvider'])
+            labels[name] = session.run(['labels'], feeds)[0]
+            secs, mem, _, ratio = timed(lambda: session.run(['labels'], feeds), args.device,
+                                        args.runs, args.warmup, floor=floor)
+            rows.append(row(name, 'whole', 1, secs, mem, ratio, 1, n_win))
+            rows[-1]['label_agreement_vs_fp32'] = round(float(np.mean(
+                labels[name] == labels['onnxruntime fp32'])), 4)
+            print_row(rows[-1])
+    return rows
+
+
 def clock_each(fns, fp32_floor, device, runs, warmup):
     """Per-run seconds of each callable and of ``fp32_floor``, timed one after the other in
     every run (after ``warmup`` untimed runs), and each callable's peak memory."""
@@ -334,6 +373,8 @@ def main(argv=None):
             report['text'] = section_text(args)
         elif section == 'options':
             report['options_table'] = section_options(args, floors)
+        elif section == 'onnx':
+            report['onnx'] = section_onnx(args, floors)
         else:
             report[section] = section_scaling(args, floors, section)
     if 'main' in report:
@@ -343,6 +384,9 @@ def main(argv=None):
         print(markdown(report['options_table'], ['options', 'method', 'batch', 'windows',
                                                  'ms_per_image', 'images_per_s', 'peak_mib',
                                                  'ratio_to_floor', 'speedup_vs_fp32_floor']))
+    if 'onnx' in report:
+        print(markdown(report['onnx'], ['method', 'mode', 'batch', 'ms_per_image', 'images_per_s',
+                                        'ratio_to_floor', 'label_agreement_vs_fp32']))
     for s in ('size', 'classes', 'batch'):
         if s in report:
             print(markdown(report[s], ['short_side', 'classes', 'batch', 'windows', 'ms_per_image',

@@ -24,3 +24,17 @@ def test_benchmark_writes_main_and_options_rows(tmp_path, monkeypatch):
     assert [(r['options'], r['method']) for r in options] == [
         (o, m) for o in ('fp32', 'bf16') for m in ('floor (open_clip visual)', 'maskclip', 'dinoiser')]
     assert all(r['speedup_vs_fp32_floor'] > 0 for r in options)
+
+
+def test_benchmark_onnx_section_reports_runtime_rows(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO / 'tools'))
+    sys.modules.pop('benchmark', None)
+    import benchmark
+    out = tmp_path / 'bench.json'
+    assert benchmark.main(['--model', 'ViT-S-32', '--short', '64', '--runs', '1', '--warmup', '0',
+                           '--sections', 'onnx', '--json', str(out)]) == 0
+    rows = json.loads(out.read_text())['onnx']
+    assert [r['method'] for r in rows] == ['maskclip (PyTorch)', 'onnxruntime fp32',
+                                           'onnxruntime int8 (dynamic)']
+    assert rows[1]['label_agreement_vs_fp32'] == 1.0 and 0 < rows[2]['label_agreement_vs_fp32'] <= 1
+    assert all(r['ratio_to_floor'] > 0 for r in rows)
