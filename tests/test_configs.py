@@ -1,5 +1,4 @@
 """Every benchmark config builds, and each method's configs carry its authors' protocol."""
-from pathlib import Path
 
 import pytest
 from mmengine.config import Config

@@ -1,6 +1,5 @@
 """Export a zero-shot segmentor to ONNX for a fixed class list (text embeddings baked in) or with
 the class embeddings as an input, and check it against PyTorch with onnxruntime."""
-import os
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
