@@ -24,11 +24,10 @@ from mmengine.config import Config, DictAction
 from mmengine.dist import get_rank
 
 import clipseg  # noqa: F401  (registers clipseg into mmseg)
+from clipseg.apis.inference import BENCHMARKS as DATASETS
 from clipseg.apis.inference import CONFIG_ROOT
 from clipseg.models.clip_loader import override_weights
 
-DATASETS = ('voc21', 'voc20', 'context60', 'context59', 'coco_object', 'coco_stuff171',
-            'cityscapes', 'ade20k150')
 METHODS = ('sclip', 'naclip', 'clearclip', 'maskclip', 'dinoiser', 'vanilla')
 PUBLISHED = Path(__file__).with_name('published_miou.json')
 PREPARE = {

@@ -31,18 +31,7 @@ class ExportedSegmentor(nn.Module):
     def forward(self, image: Tensor, queries: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
         queries = queries if self.embeddings_input else self.queries
         emb = ClassEmbeddings(queries, self.query_class, self.names)
-        logits = self.seg.grid_logits(image, emb)                           # (1, Q, gh, gw)
-        ph, pw = self.seg.backbone.patch_size
-        H, W = image.shape[-2:]
-        if self.seg.pad_mode == 'drop':
-            up = F.interpolate(logits, size=(H, W), mode='bilinear', align_corners=False)
-        else:
-            up = F.interpolate(logits, size=(logits.shape[-2] * ph, logits.shape[-1] * pw),
-                               mode='bilinear', align_corners=False)
-            t = ((-H) % ph) // 2 if self.seg.pad_mode == 'even' else 0
-            left = ((-W) % pw) // 2 if self.seg.pad_mode == 'even' else 0
-            up = up[..., t:t + H, left:left + W]
-        scores = up[0]
+        scores = self.seg.window_logits(image, emb)[0]                      # (Q, H, W)
         if self.seg.grid_output != 'probabilities':
             scores = F.softmax(scores * self.seg.test_cfg['logit_scale'], dim=0)
         K = len(self.names)

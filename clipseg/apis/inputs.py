@@ -3,7 +3,7 @@ import glob
 import os
 from typing import List
 
-from ..datasets.image_folder import IMAGE_SUFFIXES
+from ..datasets.image_folder import list_images
 
 LIST_SUFFIXES = ('.txt', '.lst', '.list')
 
@@ -13,8 +13,7 @@ def expand_inputs(source: str) -> List[str]:
     (``*``, ``?``, ``[``) is expanded, a ``.txt``/``.lst`` file lists one path per line (relative
     to the file); anything else is one image. Nothing found is an error naming the source."""
     if os.path.isdir(source):
-        paths = sorted(os.path.join(d, f) for d, _, files in os.walk(source) for f in files
-                       if f.lower().endswith(IMAGE_SUFFIXES))
+        paths = list_images(source)
     elif any(c in source for c in '*?['):
         paths = sorted(p for p in glob.glob(source, recursive=True) if os.path.isfile(p))
     elif source.lower().endswith(LIST_SUFFIXES) and os.path.isfile(source):

@@ -9,6 +9,12 @@ from mmseg.registry import DATASETS
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 
 
+def list_images(root: str) -> List[str]:
+    """Image files under ``root``, recursively, sorted."""
+    return sorted(os.path.join(d, f) for d, _, files in os.walk(root) for f in files
+                  if f.lower().endswith(IMAGE_SUFFIXES))
+
+
 @DATASETS.register_module()
 class ImageFolderDataset(BaseDataset):
     """Lists the images under ``data_root`` (recursively, sorted); ``num_samples`` keeps N of them
@@ -23,8 +29,7 @@ class ImageFolderDataset(BaseDataset):
         root = self.data_root
         if not root or not os.path.isdir(root):
             raise FileNotFoundError(f'image folder not found: {root!r} (set data_root)')
-        paths = sorted(os.path.join(d, f) for d, _, files in os.walk(root) for f in files
-                       if f.lower().endswith(IMAGE_SUFFIXES))
+        paths = list_images(root)
         if not paths:
             raise ValueError(f'no images ({", ".join(IMAGE_SUFFIXES)}) under {root!r}')
         if self.num_samples is not None and self.replace:

@@ -19,8 +19,8 @@ class TrainedParts:
         self.allow_random_heads = allow_random_heads
         self.parts_ready = False
 
-    def _own_keys(self, prefix: str) -> dict:
-        state = nn.Module.state_dict(self, prefix=prefix)
+    def _trained(self, state: dict, prefix: str) -> dict:
+        """The entries of ``state`` that belong to the trained parts."""
         if self.trained_prefixes is None:
             return state
         keep = tuple(prefix + p for p in self.trained_prefixes)
@@ -30,7 +30,7 @@ class TrainedParts:
         """Raise unless ``state_dict`` holds exactly our trained parts, with our shapes."""
         given = {k: v for k, v in state_dict.items() if k.startswith(prefix)}
         everything = nn.Module.state_dict(self, prefix=prefix)
-        own = self._own_keys(prefix)
+        own = self._trained(everything, prefix)
         name = type(self).__name__
         missing = sorted(set(own) - set(given))
         unexpected = sorted(set(given) - set(everything))

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmseg.registry import MODELS
+from ..backbones.clip_vit import resize_pos_embed
 from ..clip_loader import WeightsUnavailableError, _offline
 
 
@@ -71,7 +72,6 @@ class DINOTeacher(nn.Module):
 
     def _dino_pos_embed(self, x: Tensor) -> Tensor:
         """timm's ``_pos_embed`` as DINO computes it: (B, h, w, C) patches → (B, 1 + h*w, C)."""
-        from ..backbones.clip_vit import resize_pos_embed
         vit = self.vit
         B, h, w, C = x.shape
         pos = vit.pos_embed[0]
