@@ -1,0 +1,117 @@
+"""The web demo in a real browser: Debian's headless Chromium driven by Selenium loads the page,
+uploads a voc_mini photo, types classes, presses Segment and waits for the result.
+
+Runs (about 20 s) where Debian's browser is installed (``apt-get install chromium
+chromium-driver``; CI does), skips with the reason elsewhere; ``CLIPSEG_BROWSER_TESTS=0`` turns it
+off. ``CLIPSEG_SCREENSHOT=docs/web_demo.png`` also saves a screenshot of the page.
+"""
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ..conftest import REPO, write_tiny_config
+
+CHROMIUM, DRIVER = shutil.which('chromium'), shutil.which('chromedriver')
+pytestmark = [
+    pytest.mark.skipif(os.environ.get('CLIPSEG_BROWSER_TESTS') == '0',
+                       reason='browser test turned off (CLIPSEG_BROWSER_TESTS=0)'),
+    pytest.mark.skipif(not (CHROMIUM and DRIVER),
+                       reason='browser test needs /usr/bin/chromium and chromedriver '
+                              '(apt-get install chromium chromium-driver)'),
+]
+ANY_IMAGE = 'configs/maskclip/maskclip_vit-b16_openai_slide336.py'
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path, tiny_ckpt, voc_mini):
+    cfg = write_tiny_config(tmp_path, ANY_IMAGE)
+    port = _free_port()
+    log = open(tmp_path / 'server.log', 'w')
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / 'demo' / 'web_demo.py'), '--config', str(cfg),
+         '--weights', str(tiny_ckpt), '--templates', 'a_photo_of', '--port', str(port),
+         '--examples', str(voc_mini / 'JPEGImages')],
+        stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+    url = f'http://127.0.0.1:{port}/'
+    try:
+        for _ in range(240):
+            if proc.poll() is not None:
+                break
+            try:
+                urllib.request.urlopen(url, timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail('web demo did not start')
+        assert proc.poll() is None, (tmp_path / 'server.log').read_text()
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from selenium import webdriver
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ('--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+                 '--disable-background-networking', '--disable-component-update',
+                 '--disable-sync', '--window-size=1400,1150',
+                 f'--user-data-dir={tmp_path / "chromium"}'):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(DRIVER))
+    yield driver
+    driver.quit()
+
+
+def test_upload_classes_segment_in_chromium(server, browser, voc_mini):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+    wait = WebDriverWait(browser, 120)
+    browser.get(server)
+    upload = wait.until(EC.presence_of_element_located(
+        (By.CSS_SELECTOR, '#input-image input[type=file]')))
+    upload.send_keys(str(voc_mini / 'JPEGImages' / '2011_000025.jpg'))
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, '#input-image img')))
+    box = browser.find_element(By.CSS_SELECTOR, '#classes textarea')
+    box.send_keys('bus, car, road;street, sky')
+    browser.find_element(By.CSS_SELECTOR, '#run').click()
+    result = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, '#result img')))
+    assert result.get_attribute('src')
+    wait.until(lambda d: d.execute_script(
+        "return document.querySelector('#result img').naturalWidth") > 0)
+    shares = browser.find_element(By.CSS_SELECTOR, '#shares')
+    wait.until(lambda d: '%' in shares.text)
+    rows = shares.text.split('mean probability')[-1].split()
+    names = rows[0::3]
+    assert names and set(names) <= {'bus', 'car', 'road', 'sky'}
+    assert sum(float(p.rstrip('%')) for p in rows[1::3]) == pytest.approx(100, abs=0.3)
+    link = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, '#label-map a')))
+    with urllib.request.urlopen(link.get_attribute('href'), timeout=10) as reply:
+        labels = Image.open(io.BytesIO(reply.read()))
+    photo = Image.open(voc_mini / 'JPEGImages' / '2011_000025.jpg')
+    assert labels.mode == 'P' and labels.size == photo.size
+    assert np.array(labels).max() < 4
+    shot = os.environ.get('CLIPSEG_SCREENSHOT')
+    if shot:
+        browser.execute_script('window.scrollTo(0, 0)')
+        browser.save_screenshot(shot)
