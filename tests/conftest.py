@@ -48,12 +48,12 @@ def voc_mini():
     return SHARED_DATA
 
 
-def write_tiny_config(tmp_path, base, name='tiny.py'):
-    """A config inheriting ``base`` with the tiny ViT architecture swapped in."""
+def write_tiny_config(tmp_path, base, name='tiny.py', model_cfg=None):
+    """A config inheriting ``base`` with a tiny architecture (default: the tiny ViT) swapped in."""
     path = tmp_path / name
     path.write_text(f"_base_ = ['{REPO / base}']\n"
-                    f"model = dict(clip=dict(model_name='tiny-vit', model_cfg={TINY_VIT!r}, "
-                    "pretrained=None))\n")
+                    f"model = dict(clip=dict(_delete_=True, model_name='tiny', "
+                    f"model_cfg={model_cfg or TINY_VIT!r}, pretrained=None))\n")
     return path
 
 TINY_DINO = dict(model_name='vit_base_patch16_224.dino', pretrained=False,
@@ -77,3 +77,34 @@ def write_tiny_dinoiser_config(tmp_path, base, name='tiny_dinoiser.py', extra=''
                     f"pretrained=None), proj_dim=16, teacher={TINY_DINO!r}, "
                     "background_teacher=dict(_delete_=True, tau=0.3))\n" + extra)
     return path
+
+
+# one tiny tower per open_clip image-tower family (random weights, 64 px)
+TINY_TEXT = dict(context_length=77, vocab_size=49408, width=32, heads=2, layers=1)
+TINY_SIGLIP = dict(embed_dim=32, custom_text=True, init_logit_bias=-10.0,
+                   vision_cfg=dict(image_size=64, timm_model_name='vit_base_patch16_siglip_224',
+                                   timm_model_pretrained=False, timm_pool='map', timm_proj='none',
+                                   timm_model_kwargs=dict(embed_dim=32, depth=2, num_heads=2,
+                                                          img_size=64)),
+                   text_cfg=dict(TINY_TEXT, context_length=64, no_causal_mask=True,
+                                 proj_bias=True, pool_type='last'))
+TINY_EVA02 = dict(embed_dim=32, custom_text=True,
+                  vision_cfg=dict(image_size=64, timm_model_name='eva02_base_patch16_clip_224',
+                                  timm_model_pretrained=False, timm_pool='token', timm_proj=None,
+                                  timm_model_kwargs=dict(embed_dim=32, depth=2, num_heads=2,
+                                                         img_size=64)),
+                  text_cfg=TINY_TEXT)
+TINY_CONVNEXT = dict(embed_dim=32,
+                     vision_cfg=dict(image_size=64, timm_model_name='convnext_base',
+                                     timm_model_pretrained=False, timm_pool='', timm_proj='linear',
+                                     timm_model_kwargs=dict(depths=(1, 1, 1, 1),
+                                                            dims=(8, 16, 24, 32))),
+                     text_cfg=TINY_TEXT)
+TINY_COCA = dict(embed_dim=32, vision_cfg=dict(TINY_VIT['vision_cfg'], attentional_pool=True,
+                                               attn_pooler_queries=4, attn_pooler_heads=2),
+                 text_cfg=TINY_TEXT)
+TINY_CLIPA = dict(embed_dim=32, vision_cfg=dict(TINY_VIT['vision_cfg'], pool_type='avg',
+                                                final_ln_after_pool=True),
+                  text_cfg=TINY_TEXT)
+TOWER_FAMILIES = {'vit': TINY_VIT, 'coca': TINY_COCA, 'clipa': TINY_CLIPA, 'resnet': TINY_RN,
+                  'siglip': TINY_SIGLIP, 'eva02': TINY_EVA02, 'convnext': TINY_CONVNEXT}

@@ -19,9 +19,10 @@ def test_list_configs_and_models():
 
 def test_cli_lists_configs():
     env = dict(os.environ, HF_HUB_OFFLINE='1')
-    out = subprocess.run([sys.executable, '-m', 'clipseg.cli', 'list', 'clearclip_*', '--models'],
+    out = subprocess.run([sys.executable, '-m', 'clipseg.cli', 'list', 'clearclip_vit-l14_*', '--models'],
                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0 and out.stdout.split() == ['clearclip_vit-b16_openai_slide336']
+    assert out.returncode == 0 and out.stdout.split() == [
+        f'clearclip_vit-l14_{w}_slide336' for w in ('datacomp', 'laion2b', 'metaclip', 'openai')]
 
 
 def test_non_editable_install_resolves_config_names_from_anywhere(tmp_path):

@@ -123,10 +123,35 @@ def override_weights(clip_cfg: dict, weights: str) -> dict:
     """Put ``weights`` (tag, file or hf-hub name) into a ``create_clip`` config. A tag decides its
     own activation, so the config's ``quick_gelu`` is dropped; a file keeps it (the file holds no
     architecture, and OpenAI weights need QuickGELU)."""
+    previous = clip_cfg.get('pretrained')
     clip_cfg['pretrained'] = weights
     if not is_weights_file(weights):
         clip_cfg.pop('quick_gelu', None)
+        clip_cfg.pop('preprocess_tag', None)
+    elif previous and not is_weights_file(previous) and not str(previous).startswith('hf-hub:'):
+        clip_cfg.setdefault('preprocess_tag', previous)  # a local copy of the config's tag
     return clip_cfg
+
+
+def file_preprocess_cfg(model_name: str, preprocess_tag: Optional[str] = None) -> dict:
+    """The preprocessing of a local weights file of ``model_name``: that of ``preprocess_tag``, or
+    of the model's tags when they all agree on mean/std (open_clip's static table, no download).
+    Tags that disagree (ViT-L-14: ``laion2b_s32b_b82k`` uses 0.5) need ``preprocess_tag``."""
+    if model_name not in open_clip.list_models():
+        return {}
+    tags = open_clip.list_pretrained_tags_by_model(model_name)
+    if preprocess_tag is not None:
+        if preprocess_tag not in tags:
+            raise ValueError(f'preprocess_tag {preprocess_tag!r} is not a tag of {model_name!r}: {tags}')
+        tags = [preprocess_tag]
+    keys = ('mean', 'std', 'interpolation', 'resize_mode')
+    cfgs = {t: {k: v for k, v in open_clip.get_pretrained_cfg(model_name, t).items() if k in keys}
+            for t in tags}
+    norms = {(tuple(c.get('mean', ())), tuple(c.get('std', ()))) for c in cfgs.values()}
+    if len(norms) > 1:
+        raise ValueError(f'the tags of {model_name!r} normalise pixels differently ({sorted(cfgs)}); '
+                         "say which tag the file holds: clip=dict(preprocess_tag='...')")
+    return next(iter(cfgs.values()), {})
 
 
 def pixel_mean_std(model: nn.Module):
@@ -138,10 +163,51 @@ def pixel_mean_std(model: nn.Module):
     return [float(m) * 255 for m in mean], [float(s) * 255 for s in std]
 
 
+def text_tokenizer(model_name: str):
+    """open_clip's tokenizer for ``model_name``; a Hugging Face tokenizer (SigLIP, SigLIP 2, PE,
+    MT5...) that cannot be had (no ``transformers``, or offline and not cached) fails here, with
+    its name, instead of somewhere inside transformers."""
+    hf_name = ((open_clip.get_model_config(model_name) or {}).get('text_cfg') or {}).get(
+        'hf_tokenizer_name')
+    if hf_name:
+        try:
+            import transformers  # noqa: F401
+        except ImportError:
+            raise ImportError(f'{model_name!r} tokenizes text with the Hugging Face tokenizer '
+                              f'{hf_name!r}, which needs transformers: pip install transformers')
+        if _offline():
+            from huggingface_hub import try_to_load_from_cache
+            if not any(isinstance(try_to_load_from_cache(hf_name, f), str)
+                       for f in ('tokenizer.json', 'tokenizer_config.json', 'spiece.model')):
+                raise WeightsUnavailableError(
+                    f'the text tokenizer {hf_name!r} of {model_name!r} is not cached and the hub '
+                    'cannot be reached: download it once on a machine with network access '
+                    '(HF cache), then run offline')
+    return open_clip.get_tokenizer(model_name)
+
+
+@contextlib.contextmanager
+def timm_arguments(kwargs: dict):
+    """Pass extra arguments (``embed_dim``, ``depth``...) to the ``timm.create_model`` call of
+    open_clip's TimmModel: a custom-width timm tower (``vision_cfg.timm_model_kwargs``), which
+    open_clip's config has no field for."""
+    if not kwargs:
+        yield
+        return
+    import timm
+    create = timm.create_model
+    timm.create_model = lambda name, **kw: create(name, **{**kw, **kwargs})
+    try:
+        yield
+    finally:
+        timm.create_model = create
+
+
 def create_clip(model_name: str = 'ViT-B-16',
                 pretrained: Optional[str] = None,
                 model_cfg: Optional[dict] = None,
-                quick_gelu: Optional[bool] = None) -> Tuple[nn.Module, object]:
+                quick_gelu: Optional[bool] = None,
+                preprocess_tag: Optional[str] = None) -> Tuple[nn.Module, object]:
     """Return ``(clip_model, tokenizer)`` in eval mode on the CPU.
 
     Args:
@@ -149,17 +215,25 @@ def create_clip(model_name: str = 'ViT-B-16',
             With ``model_cfg`` it is only a label.
         pretrained: a pretrained tag of that model, a local checkpoint path, or ``None`` (random).
         model_cfg: an open_clip architecture dict (``embed_dim``, ``vision_cfg``, ``text_cfg``) to
-            build instead of a named one, e.g. a tiny model for tests.
+            build instead of a named one, e.g. a tiny model for tests; ``custom_text=True`` builds
+            a ``CustomTextCLIP`` (SigLIP-style), ``vision_cfg.timm_model_kwargs`` sizes a timm tower.
         quick_gelu: QuickGELU (OpenAI weights) or GELU. With a tag, ``None`` follows the tag and a
             contradicting value is an error; with a file or random weights, ``None`` means GELU, so
             configs of OpenAI weights state ``quick_gelu=True`` (a local copy of a tag's weights
             then builds the same model as the tag).
+        preprocess_tag: with a local weights file, the tag whose preprocessing (mean/std,
+            interpolation) the file was trained with; default: the model's tags' common one.
     """
     if model_cfg is not None:
         cfg = dict(model_cfg)
         if quick_gelu is not None:
             cfg['quick_gelu'] = quick_gelu
-        model = open_clip.CLIP(**cfg)
+        vision = dict(cfg['vision_cfg'])
+        timm_kwargs = vision.pop('timm_model_kwargs', None)
+        cfg['vision_cfg'] = vision
+        model_class = open_clip.CustomTextCLIP if cfg.pop('custom_text', False) else open_clip.CLIP
+        with timm_arguments(timm_kwargs or {}):
+            model = model_class(**cfg)
         tokenizer = open_clip.SimpleTokenizer(context_length=cfg['text_cfg'].get('context_length', 77))
         if pretrained:
             load_checkpoint_into(model, pretrained, model_name)
@@ -179,6 +253,7 @@ def create_clip(model_name: str = 'ViT-B-16',
         model = open_clip.create_model(model_name)
         return model.eval(), open_clip.get_tokenizer(model_name)
 
+    tokenizer = text_tokenizer(model_name)  # before any weights: a missing tokenizer fails fast
     if pretrained and not is_file:
         tags = open_clip.list_pretrained_tags_by_model(model_name)
         if pretrained not in tags:
@@ -197,4 +272,6 @@ def create_clip(model_name: str = 'ViT-B-16',
         model = open_clip.create_model(model_name, force_quick_gelu=bool(quick_gelu), **kwargs)
     if is_file:
         load_checkpoint_into(model, pretrained, model_name)
-    return model.eval(), open_clip.get_tokenizer(model_name)
+        model.visual.preprocess_cfg = {**getattr(model.visual, 'preprocess_cfg', {}),
+                                       **file_preprocess_cfg(model_name, preprocess_tag)}
+    return model.eval(), tokenizer

@@ -2,7 +2,6 @@ import subprocess
 import sys
 
 import cv2
-import numpy as np
 import pytest
 import torch
 from mmengine.runner.checkpoint import _load_checkpoint

@@ -10,8 +10,9 @@ class LastBlockAttention(nn.Module):
     """Replaces the attention of the last block of CLIP's image tower.
 
     ``forward(q, k, v, grid)`` takes per-head queries, keys and values of shape (B, heads, N, hd),
-    where token 0 is the global token (CLS for ViT, the mean token for ResNet attnpool) and
-    tokens 1..N-1 lie on a ``grid = (h, w)`` patch grid; it returns (B, heads, N, hd).
+    where the first N - h*w tokens are prefix tokens (CLS for ViT, the mean token for ResNet
+    attnpool, none for SigLIP) and the rest lie on a ``grid = (h, w)`` patch grid; it returns
+    (B, heads, N, hd).
 
     Class attributes say how the rest of the block is run:
     ``keep_residual``: add the block input back; ``keep_ffn``: run the block's MLP;

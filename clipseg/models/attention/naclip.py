@@ -8,15 +8,15 @@ from mmseg.registry import MODELS
 from .base import LastBlockAttention
 
 
-def gaussian_neighbourhood(grid: Tuple[int, int], std: float) -> torch.Tensor:
-    """(1 + h*w, 1 + h*w) additive logits exp(-‖p_i - p_j‖² / 2σ²) between patch positions;
-    the row and column of the global token are zero."""
+def gaussian_neighbourhood(grid: Tuple[int, int], std: float, prefix: int = 1) -> torch.Tensor:
+    """(P + h*w, P + h*w) additive logits exp(-‖p_i - p_j‖² / 2σ²) between patch positions;
+    the rows and columns of the P prefix tokens (CLS; none on SigLIP) are zero."""
     h, w = grid
     ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32),
                             torch.arange(w, dtype=torch.float32), indexing='ij')
     pos = torch.stack([ys.flatten(), xs.flatten()], dim=1)
     omega = torch.exp(-torch.cdist(pos, pos).pow(2) / (2 * std ** 2))
-    return F.pad(omega, (1, 0, 1, 0))
+    return F.pad(omega, (prefix, 0, prefix, 0))
 
 
 @MODELS.register_module()
@@ -31,11 +31,12 @@ class NACLIPAttention(LastBlockAttention):
         if std <= 0:
             raise ValueError(f'NACLIP Gaussian std must be positive, got {std}')
         self.std = std
-        self._omega: Dict[Tuple[int, int], torch.Tensor] = {}
+        self._omega: Dict[Tuple, torch.Tensor] = {}
 
     def forward(self, q, k, v, grid):
-        omega = self._omega.get(tuple(grid))
+        key = (tuple(grid), k.shape[-2] - grid[0] * grid[1])
+        omega = self._omega.get(key)
         if omega is None:
-            omega = self._omega.setdefault(tuple(grid), gaussian_neighbourhood(grid, self.std))
+            omega = self._omega.setdefault(key, gaussian_neighbourhood(grid, self.std, key[1]))
         omega = omega.to(device=k.device, dtype=k.dtype)
         return F.scaled_dot_product_attention(k, k, v, attn_mask=omega)

@@ -1,6 +1,25 @@
-"""What both image-tower adapters share: holding an open_clip tower, frozen or trainable."""
+"""What the image-tower adapters share: holding an open_clip tower, frozen or trainable, and
+fitting inputs to its patch grid."""
+from typing import Tuple
+
+import torch.nn.functional as F
 from mmengine.model import BaseModule
-from torch import nn
+from torch import Tensor, nn
+
+PAD_MODES = ('corner', 'even', 'drop')
+
+
+def pad_to_patches(x: Tensor, patch_size: Tuple[int, int], pad: str) -> Tensor:
+    """(B, 3, H, W) → a multiple of ``patch_size``: ``'corner'`` pads bottom/right (MaskCLIP),
+    ``'even'`` both sides evenly (ClearCLIP), ``'drop'`` crops the leftover pixels (SCLIP)."""
+    ph, pw = patch_size
+    H, W = x.shape[-2:]
+    if pad == 'drop':
+        return x[..., :H - H % ph, :W - W % pw]
+    dh, dw = (-H) % ph, (-W) % pw
+    if pad == 'even':
+        return F.pad(x, (dw // 2, dw - dw // 2, dh // 2, dh - dh // 2))
+    return F.pad(x, (0, dw, 0, dh))
 
 
 class CLIPTowerAdapter(BaseModule):

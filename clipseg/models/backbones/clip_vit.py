@@ -11,11 +11,10 @@ from timm.layers import drop_path
 from mmseg.registry import MODELS
 from ..attention import LastBlockAttention, build_attention
 from ..clip_loader import create_clip
-from .clip_tower import CLIPTowerAdapter
+from .clip_tower import PAD_MODES, CLIPTowerAdapter, pad_to_patches
 
 
 POS_RESIZE = ('exact', 'dino', 'bilinear')
-PAD_MODES = ('corner', 'even', 'drop')
 
 
 def resize_pos_embed(pos_embed: Tensor, src_grid: Tuple[int, int], dst_grid: Tuple[int, int],
@@ -106,8 +105,8 @@ class CLIPViT(CLIPTowerAdapter):
         if visual is None:
             visual = create_clip(model_name, pretrained, model_cfg, quick_gelu)[0].visual
         if not hasattr(visual, 'transformer') or not hasattr(visual, 'conv1'):
-            raise TypeError(f'{model_name!r} has no open_clip ViT image tower; use CLIPResNet for '
-                            'ModifiedResNet models')
+            raise TypeError(f'{model_name!r} has no native open_clip ViT image tower; use CLIPResNet '
+                            'for ModifiedResNet, TimmViT / TimmConvNeXt for timm towers')
         if not getattr(visual.transformer, 'batch_first', True):
             raise TypeError('open_clip transformer must run batch-first (open_clip >= 2.24)')
         if pos_resize not in POS_RESIZE:
@@ -119,6 +118,9 @@ class CLIPViT(CLIPTowerAdapter):
         if not isinstance(visual.transformer.resblocks[-1].attn, nn.MultiheadAttention):
             raise TypeError(f'{model_name!r}: the last block uses a custom attention module; only '
                             'open_clip towers built on nn.MultiheadAttention are supported')
+        if getattr(visual, 'attn_pool_contrastive', None) is not None:
+            raise TypeError(f'{model_name!r}: parallel/cascade attention pooling (open_clip WIP, no '
+                            'released weights) is not supported; the CoCa pooler is')
         super().__init__(visual, frozen, init_cfg)
         self.attention = build_attention(attention)
         depth = len(visual.transformer.resblocks)
@@ -148,14 +150,7 @@ class CLIPViT(CLIPTowerAdapter):
 
     def pad_to_patches(self, x: Tensor) -> Tensor:
         """(B, 3, H, W) → a multiple of the patch size, following ``pad``."""
-        ph, pw = self.patch_size
-        H, W = x.shape[-2:]
-        if self.pad == 'drop':
-            return x[..., :H - H % ph, :W - W % pw]
-        dh, dw = (-H) % ph, (-W) % pw
-        if self.pad == 'even':
-            return F.pad(x, (dw // 2, dw - dw // 2, dh // 2, dh - dh // 2))
-        return F.pad(x, (0, dw, 0, dh))
+        return pad_to_patches(x, self.patch_size, self.pad)
 
     def embed(self, x: Tensor) -> Tuple[Tensor, Tuple[int, int]]:
         """(B, 3, H, W) → tokens (B, 1 + h*w, C) after ln_pre, and the grid (h, w)."""
@@ -213,11 +208,26 @@ class CLIPViT(CLIPTowerAdapter):
                 outs.append(self.to_map(tapped, grid))
         if self.multiscale is not None:
             outs = [op(o) for op, o in zip(self.multiscale, outs)]
-        dense = self.visual.ln_post(x)
-        if self.visual.proj is not None:
-            dense = dense @ self.visual.proj
+        visual = self.visual
+        if visual.attn_pool is not None:  # CoCa: the pooler's value path on every token
+            dense = visual.ln_post(attention_values(visual.attn_pool.attn, visual.attn_pool.ln_k(x)))
+        else:
+            dense = visual.ln_post(x)
+        if visual.proj is not None:
+            dense = dense @ visual.proj
         if self.with_global:
-            outs.append((dense[:, 0], self.to_map(dense, grid)))
+            pooled = visual._pool(x)[0]
+            outs.append((pooled @ visual.proj if visual.proj is not None else pooled,
+                         self.to_map(dense, grid)))
         else:
             outs.append(self.to_map(dense, grid))
         return tuple(outs)
+
+
+def attention_values(attn: nn.MultiheadAttention, x: Tensor) -> Tensor:
+    """(B, N, C) → (B, N, D): each token through ``attn``'s value and output projections alone
+    (MaskCLIP's value path of an attention pooler)."""
+    E = attn.embed_dim
+    weight = attn.in_proj_weight[2 * E:] if attn._qkv_same_embed_dim else attn.v_proj_weight
+    bias = attn.in_proj_bias[2 * E:] if attn.in_proj_bias is not None else None
+    return attn.out_proj(F.linear(x, weight, bias))
