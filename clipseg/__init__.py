@@ -12,8 +12,9 @@ except ImportError as err:  # pragma: no cover
     raise ImportError('clipseg needs an OpenMMLab stack: pip install "clipseg[onedl]" '
                       '(or "clipseg[upstream]")') from err
 
-from . import mmcv_lite_compat
+from . import mmcv_lite_compat, mmcv_ops_fallback
 
+mmcv_ops_fallback.install()   # before anything imports mmcv.ops (mmdet does)
 mmcv_lite_compat.apply()
 quiet.import_mmseg_quietly()
 

@@ -4,18 +4,21 @@ import pytest
 import torch
 
 import clipseg  # noqa: F401
-from clipseg.mmcv_lite_compat import _installed, _MissingOps
+from clipseg.mmcv_ops_fallback import TorchvisionOps, has_compiled_ops
 
 
-def test_placeholder_only_for_mmcv_lite():
+def test_stand_in_ops_without_a_compiled_mmcv():
     ext = sys.modules.get('mmcv._ext')
-    if not _installed('mmcv-lite'):
-        assert not isinstance(ext, _MissingOps)   # the onedl fork or a full mmcv: untouched
+    if has_compiled_ops():
+        assert not isinstance(ext, TorchvisionOps)   # a full mmcv build: untouched
         return
-    assert isinstance(ext, _MissingOps)
+    assert isinstance(ext, TorchvisionOps)           # mmcv-lite and the onedl fork
     import mmcv.ops
-    with pytest.raises(RuntimeError, match="'nms' is not available"):
-        mmcv.ops.nms(torch.zeros(1, 4), torch.zeros(1), 0.5)
+    keep = mmcv.ops.nms(torch.tensor([[0., 0., 2., 2.], [0., 0., 2., 2.1]]),
+                        torch.tensor([0.5, 0.9]), 0.5)[1]
+    assert keep.tolist() == [1]
+    with pytest.raises(NotImplementedError, match="'nms_rotated' is not available"):
+        ext.nms_rotated(torch.zeros(1, 5))
 
 
 def test_safe_loading_stays_on(tmp_path):

@@ -46,6 +46,8 @@ def build_attention(cfg: Union[str, dict, LastBlockAttention]) -> LastBlockAtten
     cfg['type'] = SHORT_NAMES.get(str(name).lower(), name)
     if cfg['type'] not in SHORT_NAMES.values() and MODELS.get(cfg['type']) is None:
         raise ValueError(f'unknown attention variant {name!r}; choose one of {sorted(SHORT_NAMES)}')
+    if '.' not in cfg['type'] and MODELS.get(cfg['type']) is not None:
+        cfg['type'] = f"mmseg.{cfg['type']}"   # builds under any default scope (mmdet's too)
     module = MODELS.build(cfg)
     if not isinstance(module, LastBlockAttention):
         raise TypeError(f'{cfg["type"]} built a {type(module).__name__}, not a LastBlockAttention')
