@@ -23,9 +23,9 @@ from . import safe_loading  # noqa: E402
 safe_loading.install()
 
 from . import datasets, engine, models  # noqa: E402,F401
-from .apis import (init_model, list_configs, list_models, mmseg_inferencer,  # noqa: E402
-                   segment)
+from .apis import (detect, init_model, list_configs, list_models,  # noqa: E402
+                   mmseg_inferencer, segment)
 
 __version__ = '0.1.0'
-__all__ = ['init_model', 'segment', 'list_configs', 'list_models', 'mmseg_inferencer',
+__all__ = ['init_model', 'segment', 'detect', 'list_configs', 'list_models', 'mmseg_inferencer',
            '__version__']

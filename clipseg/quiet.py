@@ -1,7 +1,7 @@
 """Known third-party noise, filtered precisely (by source and message, never whole loggers).
 
-- mmseg prints a DEBUG-level notice, "Could not import OneDL", with ``print()`` at import time
-  (onedl's optional data library); we drop exactly that call while importing mmseg's datasets.
+- mmseg and mmdet print a DEBUG-level notice, "Could not import OneDL", at import time
+  (onedl's optional data library); we drop exactly that call while importing their datasets.
 - mmcv-lite warns that ``MultiScaleDeformableAttention`` has no compiled op; nothing of ours
   uses it.
 - open_clip says "No pretrained weights loaded ... initialized randomly" when we build the
@@ -18,6 +18,9 @@ OPEN_CLIP_RANDOM = 'No pretrained weights loaded for model'
 def filter_warnings() -> None:
     warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformableAttention``',
                             category=UserWarning, module=r'mmcv\.cnn\.bricks\.transformer')
+    # mmdet's optional FasterCocoMetric (not used: CocoMetric is) warns at import
+    warnings.filterwarnings('ignore', message='faster_coco_eval is not installed',
+                            category=UserWarning, module=r'mmdet\.evaluation')
 
 
 @contextlib.contextmanager
@@ -26,7 +29,7 @@ def _no_onedl_notice():
     original = mm_logging.print_log
 
     def print_log(msg, logger=None, level=logging.INFO):
-        if msg == ONEDL_NOTICE and level == logging.DEBUG:
+        if str(msg).startswith(ONEDL_NOTICE) and level == logging.DEBUG:
             return None
         return original(msg, logger=logger, level=level)
 
@@ -42,6 +45,15 @@ def import_mmseg_quietly() -> None:
     with _no_onedl_notice():
         import mmseg.datasets  # noqa: F401
         import mmseg.datasets.transforms  # noqa: F401
+
+
+def import_mmdet_quietly() -> None:
+    """Import mmdet's dataset modules (when installed) without the same notice."""
+    import importlib.util
+    if importlib.util.find_spec('mmdet') is None:
+        return
+    with _no_onedl_notice():
+        import mmdet.datasets  # noqa: F401
 
 
 class _DropRecord(logging.Filter):

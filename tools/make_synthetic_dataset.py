@@ -3,9 +3,12 @@
     python tools/make_synthetic_dataset.py OUT [--train 400] [--val 50] [--size 128] [--seed 0]
 
 Writes OUT/img_dir/{train,val}/*.png (BGR images), OUT/ann_dir/{train,val}/*.png (label maps,
-0 = background) and OUT/class_names.txt. Each class is a colour and a shape ("red circle").
+0 = background), OUT/class_names.txt, and for detection OUT/annotations/instances_{train,val}.json
+(COCO format: each shape's visible part as an RLE mask and its box; categories 1-4 = the shapes).
+Each class is a colour and a shape ("red circle").
 """
 import argparse
+import json
 import os
 
 import cv2
@@ -45,9 +48,12 @@ def shape_mask(rng, cls, size):
     return mask.astype(bool)
 
 
-def make_sample(rng, size):
+def make_sample(rng, size, with_instances=False):
+    """→ BGR image, label map (and with ``with_instances`` a list of (class, visible mask))."""
     img = textured_background(rng, size)
     labels = np.zeros((size, size), np.uint8)
+    owner = np.zeros((size, size), np.int32)   # which shape is on top at each pixel (1-based)
+    classes = []
     for _ in range(int(rng.integers(1, 4))):
         cls = int(rng.integers(1, len(CLASSES)))
         mask = shape_mask(rng, cls, size)
@@ -55,7 +61,28 @@ def make_sample(rng, size):
         texture = rng.normal(0, 12, (size, size, 1))
         img[mask] = np.clip(colour[None] + texture[mask], 0, 255)
         labels[mask] = cls
-    return img.astype(np.uint8), labels
+        classes.append(cls)
+        owner[mask] = len(classes)
+    if not with_instances:
+        return img.astype(np.uint8), labels
+    instances = [(c, owner == i + 1) for i, c in enumerate(classes) if (owner == i + 1).sum() >= 4]
+    return img.astype(np.uint8), labels, instances
+
+
+def coco_annotations(images, instances, first_id=1):
+    """COCO ``images``/``annotations`` entries; masks as RLE, boxes as the mask's extent."""
+    from pycocotools import mask as mask_utils
+    anns = []
+    for (image, found) in zip(images, instances):
+        for cls, mask in found:
+            ys, xs = np.nonzero(mask)
+            x1, y1 = int(xs.min()), int(ys.min())
+            rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+            rle['counts'] = rle['counts'].decode('ascii')
+            anns.append(dict(id=first_id + len(anns), image_id=image['id'], category_id=cls,
+                             bbox=[x1, y1, int(xs.max()) + 1 - x1, int(ys.max()) + 1 - y1],
+                             area=int(mask.sum()), segmentation=rle, iscrowd=0))
+    return anns
 
 
 def main(argv=None):
@@ -70,10 +97,19 @@ def main(argv=None):
     for split, n in (('train', args.train), ('val', args.val)):
         for sub in ('img_dir', 'ann_dir'):
             os.makedirs(os.path.join(args.out, sub, split), exist_ok=True)
+        images, instances = [], []
         for i in range(n):
-            img, labels = make_sample(rng, args.size)
+            img, labels, found = make_sample(rng, args.size, with_instances=True)
             cv2.imwrite(os.path.join(args.out, 'img_dir', split, f'{i:05d}.png'), img)
             cv2.imwrite(os.path.join(args.out, 'ann_dir', split, f'{i:05d}.png'), labels)
+            images.append(dict(id=i + 1, file_name=f'{i:05d}.png', height=args.size,
+                               width=args.size))
+            instances.append(found)
+        os.makedirs(os.path.join(args.out, 'annotations'), exist_ok=True)
+        coco = dict(images=images, annotations=coco_annotations(images, instances),
+                    categories=[dict(id=k, name=n) for k, n in enumerate(CLASSES) if k])
+        with open(os.path.join(args.out, 'annotations', f'instances_{split}.json'), 'w') as f:
+            json.dump(coco, f)
     with open(os.path.join(args.out, 'class_names.txt'), 'w') as f:
         f.write('\n'.join(CLASSES) + '\n')
     print(f'wrote {args.train} train and {args.val} val images of {args.size}px to {args.out}')

@@ -1,4 +1,5 @@
-"""Evaluate a clipseg config with mmseg's metrics through the mmengine Runner.
+"""Evaluate a clipseg config through the mmengine Runner: mmseg's metrics for segmentation
+configs, mmdet's (CocoMetric) for detection configs (``default_scope='mmdet'``).
 
     python tools/test.py CONFIG [--weights TAG_OR_PATH] [--checkpoint CKPT] [--data-root DIR]
                                 [--work-dir DIR] [--cfg-options k=v ...] [--show-dir DIR]
@@ -12,12 +13,14 @@ from mmengine.runner import Runner
 
 import clipseg  # noqa: F401  (registers clipseg into mmseg)
 from clipseg.apis import find_config
+from clipseg.apis.inference import clip_config, is_detection_config
+from clipseg.datasets.coco_files import check_coco_files
 from clipseg.models.clip_loader import override_weights
 from clipseg.safe_loading import allow_unsafe_loading
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description='Evaluate a clipseg segmentor')
+    parser = argparse.ArgumentParser(description='Evaluate a clipseg segmentor or detector')
     parser.add_argument('config', help='config file or config name under configs/')
     parser.add_argument('--weights', help='CLIP weights: open_clip pretrained tag or local file')
     parser.add_argument('--checkpoint', help='trained clipseg checkpoint (e.g. DINOiser heads)')
@@ -45,9 +48,14 @@ def main():
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     if args.weights:
-        override_weights(cfg.model.clip, args.weights)
+        override_weights(clip_config(cfg.model), args.weights)
     if args.data_root:
         cfg.test_dataloader.dataset.data_root = args.data_root
+    if is_detection_config(cfg):
+        try:
+            check_coco_files(cfg, 'test')
+        except FileNotFoundError as err:
+            raise SystemExit(f'error: {err}')
     if args.checkpoint:
         cfg.load_from = args.checkpoint
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(

@@ -1,5 +1,6 @@
+from .detect import detect
 from .inference import find_config, init_model, list_configs, list_models, segment
 from .inferencer import mmseg_inferencer, use_classes
 
-__all__ = ['find_config', 'init_model', 'list_configs', 'list_models', 'segment',
+__all__ = ['find_config', 'init_model', 'list_configs', 'list_models', 'segment', 'detect',
            'mmseg_inferencer', 'use_classes']

@@ -39,7 +39,7 @@ def list_models(pattern: str = '*') -> List[str]:
     the names to pass to ``init_model`` and the demo."""
     return [n for n in list_configs(pattern)
             if not n.endswith(BENCHMARKS + ('_synthetic',)) and 'train' not in n
-            and not n.startswith('found_')]
+            and not n.startswith(('found_', 'instances_'))]
 
 
 def find_config(config_or_name: Union[str, os.PathLike, Config]) -> Config:
@@ -79,8 +79,14 @@ def init_model(config_or_name: Union[str, os.PathLike, Config] = DEFAULT_CONFIG,
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     if weights is not None:
-        override_weights(cfg.model.setdefault('clip', {}), weights)
-    model = MODELS.build(cfg.model)
+        override_weights(clip_config(cfg.model), weights)
+    if is_detection_config(cfg):
+        from mmengine.registry import init_default_scope
+        from mmdet.registry import MODELS as DET_MODELS
+        init_default_scope('mmdet')
+        model = DET_MODELS.build(cfg.model)
+    else:
+        model = MODELS.build(cfg.model)
     if checkpoint is not None:
         from mmengine.runner import load_checkpoint
         load_checkpoint(model, checkpoint, map_location='cpu', strict=False)
@@ -88,6 +94,20 @@ def init_model(config_or_name: Union[str, os.PathLike, Config] = DEFAULT_CONFIG,
         model.set_classes(classes)
     model.cfg = cfg
     return model.to(device).eval()
+
+
+def clip_config(model_cfg: dict) -> dict:
+    """The ``clip`` settings of a model config: its own, or its wrapped segmentor's."""
+    if 'clip' in model_cfg:
+        return model_cfg['clip']
+    if 'clip' in model_cfg.get('segmentor', {}):
+        return model_cfg['segmentor']['clip']
+    raise KeyError('the model config has no clip settings (model.clip or model.segmentor.clip)')
+
+
+def is_detection_config(cfg: Config) -> bool:
+    """A config of the mmdet world (``default_scope='mmdet'``): instances, not a label map."""
+    return cfg.get('default_scope') == 'mmdet'
 
 
 def _test_pipeline(cfg: Config) -> Compose:
@@ -115,6 +135,9 @@ def segment(model: torch.nn.Module,
     ``class_scores`` (K,) mean probability of each class over the image, ``pixel_share`` (K,)
     fraction of pixels labelled with each class.
     """
+    if is_detection_config(model.cfg):
+        raise TypeError('this is a detection model (boxes and masks): use clipseg.detect, or a '
+                        'segmentation config with clipseg.segment')
     single = isinstance(images, (str, os.PathLike, np.ndarray))
     items = [images] if single else list(images)
     if not items:

@@ -1,3 +1,5 @@
+import importlib.util
+
 from .attention import *  # noqa: F401,F403
 from .backbones import CLIPResNet, CLIPViT, build_clip_adapter
 from .clip_loader import WeightsUnavailableError, create_clip
@@ -11,3 +13,8 @@ from .text import TextClassifier, parse_classes
 
 __all__ = ['CLIPViT', 'CLIPResNet', 'build_clip_adapter', 'create_clip', 'WeightsUnavailableError',
            'PAMR', 'ZeroShotSegmentor', 'TextClassifier', 'parse_classes']
+
+if importlib.util.find_spec('mmdet') is not None:   # detection needs mmdet (in the onedl set)
+    from .. import quiet
+    quiet.import_mmdet_quietly()
+    from . import detectors  # noqa: F401,E402

@@ -1,0 +1,119 @@
+"""Training-free instances from dense class maps: connected regions of each class become masks,
+boxes and scores (any zero-shot segmentor: MaskCLIP, SCLIP, ClearCLIP, NACLIP, CLIP-DINOiser)."""
+from typing import Optional, Sequence
+
+import cv2
+import numpy as np
+import torch
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+from mmdet.models.detectors import BaseDetector
+from mmdet.registry import MODELS as DET_MODELS
+from mmseg.registry import MODELS as SEG_MODELS
+from mmseg.structures import SegDataSample
+
+
+def instances_from_maps(probs: Tensor, labels: Tensor, skip: Sequence[int] = (),
+                        min_area: int = 64, prob_thr: float = 0.0, nms_iou: float = 0.5,
+                        max_per_img: int = 100) -> InstanceData:
+    """(K, H, W) class probabilities + (H, W) label map → instances: each 8-connected region of
+    pixels labelled k (and with p_k ≥ ``prob_thr``) of at least ``min_area`` pixels gives a mask,
+    its box (x1, y1, x2, y2) and the mean p_k over it as score; class-wise NMS on boxes (IoU >
+    ``nms_iou``) where instances overlap; the ``max_per_img`` best. Classes in ``skip`` (e.g.
+    background) give none. Labels keep the class index k."""
+    H, W = labels.shape
+    label_np = labels.cpu().numpy()
+    boxes, classes, scores, masks = [], [], [], []
+    for k in range(probs.shape[0]):
+        if k in skip:
+            continue
+        region = label_np == k
+        if prob_thr > 0:
+            region &= probs[k].cpu().numpy() >= prob_thr
+        if region.sum() < min_area:
+            continue
+        count, comp, stats, _ = cv2.connectedComponentsWithStats(region.astype(np.uint8), connectivity=8)
+        for c in range(1, count):
+            x, y, w, h, area = stats[c]
+            if area < min_area:
+                continue
+            mask = torch.from_numpy(comp == c)
+            boxes.append([x, y, x + w, y + h])
+            classes.append(k)
+            scores.append(float(probs[k][mask.to(probs.device)].float().mean()))
+            masks.append(mask)
+    out = InstanceData()
+    if not boxes:
+        out.bboxes = torch.zeros(0, 4)
+        out.labels = torch.zeros(0, dtype=torch.long)
+        out.scores = torch.zeros(0)
+        out.masks = torch.zeros(0, H, W, dtype=torch.bool)
+        return out
+    bboxes, score_t = torch.tensor(boxes, dtype=torch.float32), torch.tensor(scores)
+    label_t = torch.tensor(classes, dtype=torch.long)
+    from torchvision.ops import batched_nms
+    keep = batched_nms(bboxes, score_t, label_t, nms_iou)[:max_per_img]
+    out.bboxes, out.labels, out.scores = bboxes[keep], label_t[keep], score_t[keep]
+    out.masks = torch.stack(masks)[keep]
+    return out
+
+
+@DET_MODELS.register_module()
+class DenseInstanceDetector(BaseDetector):
+    """An mmdet detector around a zero-shot segmentor: per image, the segmentor's class
+    probabilities (K, H, W) at the original size → ``pred_instances`` (bboxes, labels, scores,
+    masks) by ``instances_from_maps``. Training-free: ``loss`` refuses.
+
+    Args:
+        segmentor: the segmentor config (``type='mmseg.ZeroShotSegmentor'`` or
+            ``'mmseg.CLIPDINOiser'``), with its classes and test settings.
+        background: number of leading classes that are background (no instances); output
+            labels count from the first object class (COCO's 80 after SCLIP's 1 background).
+        min_area, prob_thr, nms_iou, max_per_img: see ``instances_from_maps``.
+    """
+
+    def __init__(self, segmentor: dict, background: int = 0, min_area: int = 64,
+                 prob_thr: float = 0.0, nms_iou: float = 0.5, max_per_img: int = 100,
+                 data_preprocessor: Optional[dict] = None, init_cfg=None):
+        seg = SEG_MODELS.build(segmentor)
+        if data_preprocessor is None:     # the segmentor's (the weights') normalisation
+            data_preprocessor = dict(type='mmdet.DetDataPreprocessor', bgr_to_rgb=True,
+                                     mean=seg.data_preprocessor.mean.flatten().tolist(),
+                                     std=seg.data_preprocessor.std.flatten().tolist())
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.segmentor = seg
+        self.background = background
+        self.min_area, self.prob_thr = min_area, prob_thr
+        self.nms_iou, self.max_per_img = nms_iou, max_per_img
+
+    def set_classes(self, classes) -> None:
+        """Free-text classes (``'a,b'``, list or names file), as for the segmentor; no background."""
+        self.segmentor.set_classes(classes)
+        self.background = 0
+
+    def class_names(self):
+        return self.segmentor.class_embeddings().names[self.background:]
+
+    def predict(self, batch_inputs: Tensor, batch_data_samples, rescale: bool = True):
+        seg_samples = [SegDataSample(metainfo=dict(
+            img_shape=s.img_shape, ori_shape=s.ori_shape, pad_shape=s.get('pad_shape', s.img_shape)))
+            for s in batch_data_samples]
+        self.segmentor.test_cfg['keep_logits'] = True
+        for det, seg in zip(batch_data_samples, self.segmentor.predict(batch_inputs, seg_samples)):
+            found = instances_from_maps(seg.seg_logits.data, seg.pred_sem_seg.data[0],
+                                        range(self.background), self.min_area, self.prob_thr,
+                                        self.nms_iou, self.max_per_img)
+            found.labels = found.labels - self.background
+            det.pred_instances = found
+        return batch_data_samples
+
+    def extract_feat(self, batch_inputs: Tensor):
+        return self.segmentor.extract_feat(batch_inputs)
+
+    def _forward(self, batch_inputs: Tensor, batch_data_samples=None):
+        return self.segmentor.encode_decode(batch_inputs, [s.metainfo for s in batch_data_samples])
+
+    def loss(self, batch_inputs, batch_data_samples):
+        raise RuntimeError('DenseInstanceDetector is training-free (instances from a zero-shot '
+                           "segmentor's maps); train a DenseCLIP detector instead")

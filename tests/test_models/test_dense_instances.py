@@ -1,0 +1,56 @@
+"""Training-free instances from dense maps: regions, boxes, scores, NMS, and the detector."""
+import numpy as np
+import pytest
+import torch
+
+from clipseg.models.detectors import instances_from_maps
+
+
+def _planted():
+    labels = torch.zeros(40, 60, dtype=torch.long)
+    labels[5:15, 5:20] = 1        # two separate class-1 regions
+    labels[25:35, 40:55] = 1
+    labels[20:30, 10:20] = 2      # one class-2 region
+    labels[0:2, 58:60] = 2        # 4 pixels: below min_area
+    probs = torch.full((3, 40, 60), 0.1)
+    for k in range(3):
+        probs[k][labels == k] = 0.5 + 0.1 * k
+    probs[1, 25:35, 40:55] = 0.9
+    return probs, labels
+
+
+def test_regions_become_instances_with_exact_boxes_and_mean_scores():
+    probs, labels = _planted()
+    found = instances_from_maps(probs, labels, skip=(0,), min_area=10)
+    order = torch.argsort(found.bboxes[:, 0] * 100 + found.bboxes[:, 1])
+    boxes = found.bboxes[order].tolist()
+    assert boxes == [[5, 5, 20, 15], [10, 20, 20, 30], [40, 25, 55, 35]]
+    assert found.labels[order].tolist() == [1, 2, 1]
+    np.testing.assert_allclose(found.scores[order].numpy(), [0.6, 0.7, 0.9], rtol=1e-6)
+    assert found.masks.shape == (3, 40, 60) and found.masks.dtype == torch.bool
+    for box, mask in zip(found.bboxes, found.masks):    # each box is its mask's extent
+        ys, xs = torch.nonzero(mask, as_tuple=True)
+        assert box.tolist() == [xs.min().item(), ys.min().item(), xs.max().item() + 1,
+                                ys.max().item() + 1]
+    assert scores_sorted(found.scores)
+
+
+def scores_sorted(scores):
+    return bool(torch.all(scores[:-1] >= scores[1:]))
+
+
+def test_threshold_background_and_empty_maps():
+    probs, labels = _planted()
+    found = instances_from_maps(probs, labels, skip=(0,), min_area=10, prob_thr=0.8)
+    assert found.bboxes.tolist() == [[40, 25, 55, 35]]
+    found = instances_from_maps(probs, labels, skip=(), min_area=10)
+    assert 0 in found.labels.tolist()                  # background kept when not skipped
+    empty = instances_from_maps(probs, torch.zeros(40, 60, dtype=torch.long), skip=(0,))
+    assert empty.bboxes.shape == (0, 4) and empty.masks.shape == (0, 40, 60)
+    assert len(empty.labels) == len(empty.scores) == 0
+
+
+def test_max_per_image_keeps_the_best():
+    probs, labels = _planted()
+    found = instances_from_maps(probs, labels, skip=(0,), min_area=10, max_per_img=1)
+    assert found.scores.tolist() == pytest.approx([0.9])
