@@ -11,8 +11,10 @@ import argparse
 import os
 import sys
 
+import numpy as np
+
 import clipseg
-from clipseg.apis.inference import DEFAULT_CONFIG
+from clipseg.apis.inference import DEFAULT_CONFIG, find_config, is_detection_config
 from clipseg.apis.inputs import expand_inputs
 from clipseg.apis.visualize import overlay, save_image, save_label_map
 from clipseg.models.text import parse_classes
@@ -30,7 +32,13 @@ def add_segment_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--label-maps', action='store_true',
                         help='many images: also write <name>_labels.png next to each overlay')
     parser.add_argument('--batch-size', type=int, default=4, help='images per forward')
-    parser.add_argument('--config', default=DEFAULT_CONFIG, help='config file or name')
+    parser.add_argument('--config', default=None,
+                        help=f'config file or name (default {DEFAULT_CONFIG}; with --task det '
+                             f'{DEFAULT_DET_CONFIG})')
+    parser.add_argument('--task', choices=['seg', 'det'], default=None,
+                        help='seg: label map; det: instances (boxes, masks, scores). Default: '
+                             "the config's (a detection config is det)")
+    parser.add_argument('--score-thr', type=float, default=0.3, help='det: instances drawn from')
     parser.add_argument('--weights', help='CLIP weights: pretrained tag or local checkpoint file')
     parser.add_argument('--checkpoint', help='trained clipseg checkpoint (e.g. DINOiser heads)')
     parser.add_argument('--device', default='cpu')
@@ -51,6 +59,10 @@ def add_segment_args(parser: argparse.ArgumentParser) -> None:
 def segment(args) -> int:
     if args.unsafe_load:
         allow_unsafe_loading()
+    if args.config is None:
+        args.config = DEFAULT_DET_CONFIG if args.task == 'det' else DEFAULT_CONFIG
+    if args.task == 'det' or (args.task is None and is_detection_config(find_config(args.config))):
+        return detect(args)
     try:
         paths = expand_inputs(args.image)
     except FileNotFoundError as err:
@@ -79,6 +91,54 @@ def segment(args) -> int:
         print(f'{name:>24s}  {100 * s:5.1f}% of pixels   mean prob {score:.3f}')
     print(f'wrote {args.out}' + (f' and {args.label_map}' if args.label_map else ''))
     return 0
+
+
+DEFAULT_DET_CONFIG = 'instances_sclip_vit-b16_openai_slide336_coco'
+
+
+def detect(args) -> int:
+    """One image → instances of the classes, drawn with mmdet's visualiser (boxes, masks, labels,
+    scores) into ``--out``; the instances are printed. Nothing found is a result, not an error."""
+    args.out = args.out or 'out.png'
+    try:
+        with terminate_as_interrupt():
+            ensure_writable(args.out, '--out')
+            classes = [';'.join(c) for c in parse_classes(args.classes)]
+            if not is_detection_config(find_config(args.config)):
+                raise ValueError(f'{args.config!r} is a segmentation config: --task det needs a '
+                                 "detection config (clipseg list 'instances_*')")
+            image = load_image(args.image)
+            model = build_model(args)
+            result = clipseg.detect(model, image, classes=classes)
+            save_image(args.out, draw_instances(image, result, args.score_thr))
+    except (ValueError, OSError, RuntimeError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    keep = result['scores'] >= args.score_thr
+    for box, label, score in zip(result['bboxes'][keep], result['labels'][keep], result['scores'][keep]):
+        print(f"{result['classes'][label]:>24s}  {score:.3f}  box {np.round(box).astype(int).tolist()}")
+    print(f'{int(keep.sum())} instances with score >= {args.score_thr}; wrote {args.out}')
+    return 0
+
+
+def draw_instances(image, result, score_thr):
+    """BGR image + ``clipseg.detect`` result → BGR picture drawn by mmdet's DetLocalVisualizer."""
+    import torch
+    from mmdet.structures import DetDataSample
+    from mmdet.visualization import DetLocalVisualizer
+    from mmengine.structures import InstanceData
+    from clipseg.apis.visualize import make_palette
+    sample = DetDataSample()
+    found = dict(bboxes=torch.from_numpy(result['bboxes']), labels=torch.from_numpy(result['labels']),
+                 scores=torch.from_numpy(result['scores']))
+    if 'masks' in result:
+        found['masks'] = torch.from_numpy(result['masks'])
+    sample.pred_instances = InstanceData(**found)
+    vis = DetLocalVisualizer(name=f'clipseg_{id(sample)}')
+    vis.dataset_meta = dict(classes=result['classes'],
+                            palette=[tuple(int(v) for v in c[::-1]) for c in make_palette(len(result['classes']))])
+    vis.add_datasample('result', image[..., ::-1], sample, draw_gt=False, pred_score_thr=score_thr)
+    return np.ascontiguousarray(vis.get_image()[..., ::-1])
 
 
 def build_model(args):

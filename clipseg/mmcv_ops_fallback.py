@@ -1,8 +1,9 @@
 """mmcv's compiled ops on torchvision, for mmcv builds that ship none (onedl-mmcv, mmcv-lite).
 
-mmdet needs ``mmcv._ext`` for NMS and RoIAlign (``import mmdet.models`` fails without it). Where
-no compiled ``mmcv._ext`` exists we register a module in its place: ``nms`` and
-``roi_align_forward``/``roi_align_backward`` (average mode) run on ``torchvision.ops``; every other
+mmdet needs ``mmcv._ext`` for NMS and RoIAlign (``import mmdet.models`` fails without it), and on a
+GPU its FocalLoss calls the compiled sigmoid focal loss. Where no compiled ``mmcv._ext`` exists we
+register a module in its place: ``nms`` and ``roi_align_forward``/``roi_align_backward`` (average
+mode) run on ``torchvision.ops``, ``sigmoid_focal_loss_forward/backward`` in plain torch; every other
 op exists, so mmcv's loader accepts the module, and raises naming itself when called. Where
 compiled ops exist this does nothing, and no installed file is touched.
 """
@@ -13,8 +14,8 @@ import types
 
 import torch
 
-MISSING_HINT = ('it is a compiled mmcv op and this mmcv has none (torchvision stands in for '
-                'nms and roi_align only); install a full mmcv build for it')
+MISSING_HINT = ('it is a compiled mmcv op and this mmcv has none (stand-ins exist for nms, '
+                'roi_align and sigmoid_focal_loss only); install a full mmcv build for it')
 
 
 def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float, offset: int = 0):
@@ -47,6 +48,37 @@ def roi_align_backward(grad_output, rois, argmax_y, argmax_x, grad_input, aligne
         B, C, H, W, sampling_ratio, aligned))
 
 
+def _focal_parts(input, target):
+    """p = σ(x) (N, C) and the one-hot (N, C) of ``target`` (C, i.e. background: all zeros)."""
+    C = input.shape[1]
+    onehot = torch.nn.functional.one_hot(target.clamp(0, C), C + 1)[:, :C].to(input.dtype)
+    return input.sigmoid(), onehot
+
+
+def _class_weight(weight, target, C):
+    return weight[target.clamp(max=C - 1)].unsqueeze(1) if weight.numel() else 1.0
+
+
+def sigmoid_focal_loss_forward(input, target, weight, output, gamma, alpha):
+    """mmcv ``_ext.sigmoid_focal_loss_forward`` (Lin et al. 2017, Eq. 5 with α): fills ``output``
+    (N, C) with -α (1-p)^γ log p on the target class and -(1-α) p^γ log(1-p) elsewhere."""
+    p, pos = _focal_parts(input, target)
+    tiny = torch.finfo(torch.float32).tiny
+    loss = (-pos * alpha * (1 - p).pow(gamma) * p.clamp(min=tiny).log()
+            - (1 - pos) * (1 - alpha) * p.pow(gamma) * (1 - p).clamp(min=tiny).log())
+    output.copy_(loss * _class_weight(weight, target, input.shape[1]))
+
+
+def sigmoid_focal_loss_backward(input, target, weight, grad_input, gamma, alpha):
+    """mmcv ``_ext.sigmoid_focal_loss_backward``: d loss / d x, element-wise."""
+    p, pos = _focal_parts(input, target)
+    tiny = torch.finfo(torch.float32).tiny
+    d_pos = (1 - p).pow(gamma) * (1 - p - gamma * p * p.clamp(min=tiny).log())
+    d_neg = p.pow(gamma) * (gamma * (1 - p) * (1 - p).clamp(min=tiny).log() - p)
+    grad = -pos * alpha * d_pos - (1 - pos) * (1 - alpha) * d_neg
+    grad_input.copy_(grad * _class_weight(weight, target, input.shape[1]))
+
+
 class TorchvisionOps(types.ModuleType):
     """Stands in for ``mmcv._ext``: the ops above, and a raising stub for any other name."""
 
@@ -56,6 +88,8 @@ class TorchvisionOps(types.ModuleType):
         self.nms = nms
         self.roi_align_forward = roi_align_forward
         self.roi_align_backward = roi_align_backward
+        self.sigmoid_focal_loss_forward = sigmoid_focal_loss_forward
+        self.sigmoid_focal_loss_backward = sigmoid_focal_loss_backward
 
     def __getattr__(self, name):
         if name.startswith('__'):

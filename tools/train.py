@@ -11,6 +11,8 @@ from mmengine.runner import Runner
 
 import clipseg  # noqa: F401  (registers clipseg into mmseg)
 from clipseg.apis import find_config
+from clipseg.apis.inference import is_detection_config
+from clipseg.datasets.coco_files import check_coco_files
 from clipseg.safe_loading import allow_unsafe_loading
 
 
@@ -18,6 +20,7 @@ def parse_args():
     parser = argparse.ArgumentParser(description='Train a clipseg model')
     parser.add_argument('config', help='config file or config name under configs/')
     parser.add_argument('--work-dir', help='where checkpoints and logs go')
+    parser.add_argument('--data-root', help='dataset root overriding the config (every loader)')
     parser.add_argument('--resume', nargs='?', const='auto', default=None,
                         help='resume from the latest checkpoint in work-dir, or from CKPT')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
@@ -52,6 +55,15 @@ def main():
     cfg.launcher = args.launcher
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    if args.data_root:
+        for loop in ('train', 'val', 'test'):
+            if cfg.get(f'{loop}_dataloader'):
+                cfg[f'{loop}_dataloader'].dataset.data_root = args.data_root
+    if is_detection_config(cfg):
+        try:
+            check_coco_files(cfg, 'train', 'val')
+        except FileNotFoundError as err:
+            raise SystemExit(f'error: {err}')
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(cfg.filename or 'config'))[0])
     if args.amp:

@@ -16,5 +16,3 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='DetVisualizationHook'))
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')

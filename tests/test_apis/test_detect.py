@@ -6,6 +6,8 @@ import sys
 
 import numpy as np
 import pytest
+
+pytest.importorskip('mmdet', reason='detection needs mmdet (the onedl set installs it)')
 import torch
 
 import clipseg
@@ -99,3 +101,20 @@ def test_tools_test_py_runs_cocometric_and_names_a_missing_annotation_file(tmp_p
     assert bad.returncode != 0 and 'annotation file not found' in bad.stderr
     assert 'Traceback' not in bad.stderr
     json.loads((shapes / 'annotations' / 'instances_val.json').read_text())  # left intact
+
+
+def test_nothing_found_is_an_empty_result_and_the_demo_draws_it(tmp_path, shapes, capsys):
+    from clipseg.cli import main
+    cfg = write_config(tmp_path, shapes)
+    model = clipseg.init_model(str(cfg), cfg_options={'model.min_area': 10 ** 9})
+    out = clipseg.detect(model, np.full((50, 70, 3), 90, np.uint8), classes='cat')
+    assert out['bboxes'].shape == (0, 4) and out['masks'].shape == (0, 50, 70)
+    image = shapes / 'img_dir' / 'val' / '00000.png'
+    rc = main(['segment', str(image), '--task', 'det', '--classes', 'red circle,green square',
+               '--config', str(cfg), '--out', str(tmp_path / 'det.png'), '--score-thr', '0'])
+    printed = capsys.readouterr()
+    assert rc == 0, printed.err
+    assert (tmp_path / 'det.png').stat().st_size > 0 and 'instances with score' in printed.out
+    rc = main(['segment', str(image), '--task', 'det', '--classes', 'cat',
+               '--config', 'maskclip_vit-b16_openai_slide336', '--out', str(tmp_path / 'x.png')])
+    assert rc == 2 and 'segmentation config' in capsys.readouterr().err

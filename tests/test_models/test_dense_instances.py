@@ -1,6 +1,8 @@
 """Training-free instances from dense maps: regions, boxes, scores, NMS, and the detector."""
 import numpy as np
 import pytest
+
+pytest.importorskip('mmdet', reason='detection needs mmdet (the onedl set installs it)')
 import torch
 
 from clipseg.models.detectors import instances_from_maps

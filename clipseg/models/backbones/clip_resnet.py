@@ -24,7 +24,8 @@ class CLIPResNet(CLIPTowerAdapter):
     With ``with_global=True`` (DenseCLIP) the last element is ``(global (B, D), dense (B, D, h, w))``,
     the global token being attnpool's pooled output. DenseCLIP's ``pos_grid`` resizes attnpool's
     positional embedding once, bilinearly, to that grid (16 for 512 crops) where it is trained,
-    and ``pos_resize='bilinear'`` resizes it bilinearly to each input (default: bicubic).
+    and ``pos_resize='bilinear'`` resizes it bilinearly to each input (default: bicubic);
+    ``'crop'`` takes the grid's top-left cells instead (DenseCLIP's detectors).
     """
     stride = 32
 
@@ -51,13 +52,28 @@ class CLIPResNet(CLIPTowerAdapter):
         self.patch_size = (self.stride, self.stride)
         self.embed_dim = visual.attnpool.c_proj.out_features
         self.with_global = with_global
-        if pos_resize not in ('exact', 'bilinear'):
-            raise ValueError(f"CLIPResNet pos_resize must be 'exact' or 'bilinear', got {pos_resize!r}")
+        if pos_resize not in ('exact', 'bilinear', 'crop'):
+            raise ValueError("CLIPResNet pos_resize must be 'exact', 'bilinear' or 'crop', "
+                             f'got {pos_resize!r}')
         self.pos_resize = pos_resize
         if pos_grid is not None:
             visual.attnpool.positional_embedding = retrain_grid(visual.attnpool.positional_embedding, pos_grid)
         if with_global and self.attention.value_only:
             raise ValueError('with_global needs an attention that mixes tokens (e.g. vanilla)')
+
+    def attnpool_positions(self, h: int, w: int) -> Tensor:
+        """(1 + h*w, C) positional embedding for an h × w map: resized (bicubic or bilinear), or
+        with ``'crop'`` the top-left h × w of the trained grid (DenseCLIP detection,
+        ``detection/denseclip/models.py:77``)."""
+        pos = self.visual.attnpool.positional_embedding
+        side = int(math.isqrt(pos.shape[0] - 1))
+        if self.pos_resize != 'crop':
+            return resize_pos_embed(pos, (side, side), (h, w), self.pos_resize)
+        if h > side or w > side:
+            raise ValueError(f'input of {h}x{w} stride-32 cells exceeds the {side}x{side} position '
+                             'grid to crop from: raise pos_grid')
+        grid = pos[1:].reshape(side, side, -1)[:h, :w].reshape(h * w, -1)
+        return torch.cat([pos[:1], grid])
 
     def dense_attnpool(self, x: Tensor, keep_global: bool = False):
         """attnpool applied to every token of the (B, C, h, w) stage-4 map → (B, D, h, w);
@@ -69,9 +85,7 @@ class CLIPResNet(CLIPTowerAdapter):
             out = pool.c_proj(pool.v_proj(tokens))
         else:
             tokens = torch.cat([tokens.mean(dim=1, keepdim=True), tokens], dim=1)
-            side = int(math.isqrt(pool.positional_embedding.shape[0] - 1))
-            tokens = tokens + resize_pos_embed(pool.positional_embedding, (side, side), (h, w),
-                                               self.pos_resize).to(tokens.dtype)
+            tokens = tokens + self.attnpool_positions(h, w).to(tokens.dtype)
             heads = pool.num_heads
             q, k, v = (split_heads(proj(tokens), heads) for proj in (pool.q_proj, pool.k_proj, pool.v_proj))
             out = pool.c_proj(merge_heads(self.attention(q, k, v, (h, w))))

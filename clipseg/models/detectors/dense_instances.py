@@ -88,9 +88,16 @@ class DenseInstanceDetector(BaseDetector):
         self.nms_iou, self.max_per_img = nms_iou, max_per_img
 
     def set_classes(self, classes) -> None:
-        """Free-text classes (``'a,b'``, list or names file), as for the segmentor; no background."""
-        self.segmentor.set_classes(classes)
-        self.background = 0
+        """Free-text classes (``'a,b'``, list or names file), as for the segmentor. A
+        ``'background'`` class (yours if you name one, else the word) goes in front: it takes the
+        pixels no class explains and gives no instances; labels index the other classes."""
+        from ..text import parse_classes
+        parsed = parse_classes(classes)
+        is_bg = ['background' in [n.lower() for n in c] for c in parsed]
+        background = [';'.join(c) for c, bg in zip(parsed, is_bg) if bg] or ['background']
+        self.segmentor.set_classes(background + [';'.join(c) for c, bg in zip(parsed, is_bg)
+                                                 if not bg])
+        self.background = 1
 
     def class_names(self):
         return self.segmentor.class_embeddings().names[self.background:]

@@ -1,0 +1,6 @@
+# DenseCLIP retinanet, CLIP RN101 (OpenAI), COCO 1x: the authors' detection/configs/retinanet_denseclip_r101_fpn_1x_coco.py
+# (AdamW lr 1e-4, 1333x800, flip, 16 images per batch over 8 GPUs: 2 per GPU here).
+_base_ = ['../_base_/models/denseclip_retinanet_rn50_openai.py', 'mmdet::_base_/datasets/coco_detection.py',
+          '../_base_/schedules/denseclip_det_1x.py', '../_base_/default_runtime_det.py']
+model = dict(clip=dict(model_name='RN101'))
+optim_wrapper = dict(optimizer=dict(lr=1e-4))
