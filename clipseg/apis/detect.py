@@ -43,8 +43,11 @@ def detect(model: torch.nn.Module, images: Union[ImageInput, Sequence[ImageInput
     if not items:
         raise ValueError('no images given')
     if classes is not None:
+        if not hasattr(model, 'set_classes'):
+            raise ValueError(f'{type(model).__name__} is trained on its own classes '
+                             f'({len(model.class_names)}); it takes no new class list')
         model.set_classes(classes)
-    names = list(model.class_names())
+    names = list(model.class_names() if callable(model.class_names) else model.class_names)
     pipeline = _det_pipeline(model.cfg)
     arrays = [load_image(item) for item in items]
     results = []

@@ -113,3 +113,16 @@ def test_missing_coco_annotations_are_named(tmp_path):
                '--work-dir', str(tmp_path / 'w')])
     assert out.returncode != 0 and 'annotation file not found' in out.stderr
     assert not (tmp_path / 'w').exists()
+
+
+def test_detect_api_on_a_denseclip_detector(shapes):
+    import numpy as np
+    import clipseg
+    model = clipseg.init_model(str(REPO / MASK_RCNN))
+    out = clipseg.detect(model, str(shapes / 'img_dir' / 'val' / '00000.png'))
+    n = len(out['scores'])
+    assert out['bboxes'].shape == (n, 4) and out['masks'].shape == (n, 96, 96)
+    assert out['classes'] == ['red circle', 'green square', 'blue triangle', 'yellow star']
+    assert np.all(out['labels'] < 4)
+    with pytest.raises(ValueError, match='trained on its own classes'):
+        clipseg.detect(model, str(shapes / 'img_dir' / 'val' / '00000.png'), classes='cat')
