@@ -108,3 +108,10 @@ TINY_CLIPA = dict(embed_dim=32, vision_cfg=dict(TINY_VIT['vision_cfg'], pool_typ
                   text_cfg=TINY_TEXT)
 TOWER_FAMILIES = {'vit': TINY_VIT, 'coca': TINY_COCA, 'clipa': TINY_CLIPA, 'resnet': TINY_RN,
                   'siglip': TINY_SIGLIP, 'eva02': TINY_EVA02, 'convnext': TINY_CONVNEXT}
+
+
+@pytest.fixture(autouse=True)
+def mmseg_scope():
+    """Every test starts in mmseg's default scope (detection tests leave mmdet's current)."""
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmseg')

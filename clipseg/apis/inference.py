@@ -80,12 +80,13 @@ def init_model(config_or_name: Union[str, os.PathLike, Config] = DEFAULT_CONFIG,
         cfg.merge_from_dict(cfg_options)
     if weights is not None:
         override_weights(clip_config(cfg.model), weights)
-    if is_detection_config(cfg):
-        from mmengine.registry import init_default_scope
+    from mmengine.registry import init_default_scope
+    if is_detection_config(cfg):    # each world builds under its own scope, whatever came before
         from mmdet.registry import MODELS as DET_MODELS
         init_default_scope('mmdet')
         model = DET_MODELS.build(cfg.model)
     else:
+        init_default_scope('mmseg')
         model = MODELS.build(cfg.model)
     if checkpoint is not None:
         from mmengine.runner import load_checkpoint

@@ -56,3 +56,18 @@ def test_max_per_image_keeps_the_best():
     probs, labels = _planted()
     found = instances_from_maps(probs, labels, skip=(0,), min_area=10, max_per_img=1)
     assert found.scores.tolist() == pytest.approx([0.9])
+
+
+@pytest.mark.parametrize('method', ['sclip_vit-b16_openai_slide336', 'naclip_vit-b16_openai_slide336',
+                                    'clearclip_vit-b16_openai_slide448'])
+def test_coco_instance_configs_build_under_mmdet_with_a_tiny_clip(method):
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmdet.registry import MODELS
+    from ..conftest import REPO, TINY_VIT
+    cfg = Config.fromfile(str(REPO / 'configs' / 'instances' / f'instances_{method}_coco.py'))
+    assert cfg.default_scope == 'mmdet' and cfg.test_evaluator.type == 'CocoMetric'
+    cfg.model.segmentor.clip = dict(model_name='tiny', model_cfg=TINY_VIT)
+    init_default_scope('mmdet')
+    model = MODELS.build(cfg.model)
+    assert model.background == 1 and len(model.class_names()) == 80
