@@ -56,8 +56,8 @@ def test_loss_has_the_auxiliary_term_and_trains_prompts_not_the_text_tower(confi
     cfg = Config.fromfile(str(REPO / config))
     cfg.train_dataloader.dataset.data_root = str(shapes) + '/'
     cfg.train_dataloader.batch_size = 2
+    model = build(config)                           # sets mmdet's scope for the dataset too
     loader = Runner.build_dataloader(cfg.train_dataloader)
-    model = build(config)
     model.train()
     data = model.data_preprocessor(next(iter(loader)), True)
     losses = model.loss(data['inputs'], data['data_samples'])
