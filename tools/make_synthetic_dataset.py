@@ -8,6 +8,7 @@ Writes OUT/img_dir/{train,val}/*.png (BGR images), OUT/ann_dir/{train,val}/*.png
 Each class is a colour and a shape ("red circle").
 """
 import argparse
+import importlib.util
 import json
 import os
 
@@ -105,6 +106,9 @@ def main(argv=None):
             images.append(dict(id=i + 1, file_name=f'{i:05d}.png', height=args.size,
                                width=args.size))
             instances.append(found)
+        if importlib.util.find_spec('pycocotools') is None:
+            print('pycocotools not installed: no COCO annotations written (detection needs them)')
+            continue
         os.makedirs(os.path.join(args.out, 'annotations'), exist_ok=True)
         coco = dict(images=images, annotations=coco_annotations(images, instances),
                     categories=[dict(id=k, name=n) for k, n in enumerate(CLASSES) if k])

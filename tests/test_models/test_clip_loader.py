@@ -1,3 +1,4 @@
+import importlib.util
 import pytest
 import torch
 
@@ -86,6 +87,10 @@ def test_every_config_with_openai_weights_states_quick_gelu():
     for path in sorted((REPO / 'configs').rglob('*.py')):
         if '_base_' in path.parts:
             continue
+        detection = path.parent.name == 'instances' or any(
+            k in path.name for k in ('retinanet', 'mask-rcnn'))
+        if detection and importlib.util.find_spec('mmdet') is None:
+            continue   # detection configs build on mmdet's bases: absent without mmdet
         clip = Config.fromfile(str(path)).get('model', {}).get('clip', {})
         if clip.get('pretrained') == 'openai':
             assert clip.get('quick_gelu') is True, path.name
