@@ -19,7 +19,7 @@ from mmengine.config import DictAction
 
 import clipseg
 from clipseg.apis.export import check_onnx, export_onnx
-from clipseg.apis.inference import _test_pipeline
+from clipseg.apis.inference import image_pipeline
 from clipseg.apis.inputs import expand_inputs
 from clipseg.utils import ensure_writable, load_image
 
@@ -27,7 +27,7 @@ from clipseg.utils import ensure_writable, load_image
 def normalised(model, path):
     """An image through the config's test pipeline and the model's data preprocessor."""
     from mmengine.dataset import pseudo_collate
-    data = model.data_preprocessor(pseudo_collate([_test_pipeline(model.cfg)(dict(img=load_image(path)))]))
+    data = model.data_preprocessor(pseudo_collate([image_pipeline(model.cfg)(dict(img=load_image(path)))]))
     return data['inputs'][:1].numpy()
 
 

@@ -1,28 +1,12 @@
 """Detect instances (boxes, masks, scores) of free-text classes with a detection config."""
-import copy
-import os
 from typing import Dict, List, Sequence, Union
 
 import numpy as np
 import torch
-from mmengine.dataset import Compose, pseudo_collate
+from mmengine.dataset import pseudo_collate
 
 from ..utils import load_image
-from .inference import ImageInput, is_detection_config
-
-
-def _det_pipeline(cfg) -> Compose:
-    from mmengine.registry import init_default_scope
-    init_default_scope('mmdet')
-    steps = []
-    for step in copy.deepcopy(cfg.test_dataloader.dataset.pipeline):
-        name = step['type'].split('.')[-1]
-        if name == 'LoadImageFromFile':
-            step = dict(type='LoadImageFromNDArray')
-        elif name == 'LoadAnnotations':
-            continue
-        steps.append(step)
-    return Compose(steps)
+from .inference import ImageInput, image_list, image_pipeline, is_detection_config
 
 
 @torch.no_grad()
@@ -38,17 +22,14 @@ def detect(model: torch.nn.Module, images: Union[ImageInput, Sequence[ImageInput
     if not is_detection_config(model.cfg):
         raise TypeError('this is a segmentation model: use clipseg.segment, or a detection config '
                         '(clipseg.list_configs("instances_*"))')
-    single = isinstance(images, (str, os.PathLike, np.ndarray))
-    items = [images] if single else list(images)
-    if not items:
-        raise ValueError('no images given')
+    single, items = image_list(images)
     if classes is not None:
         if not hasattr(model, 'set_classes'):
             raise ValueError(f'{type(model).__name__} is trained on its own classes '
                              f'({len(model.class_names)}); it takes no new class list')
         model.set_classes(classes)
     names = list(model.class_names() if callable(model.class_names) else model.class_names)
-    pipeline = _det_pipeline(model.cfg)
+    pipeline = image_pipeline(model.cfg)
     arrays = [load_image(item) for item in items]
     results = []
     for start in range(0, len(arrays), batch_size):

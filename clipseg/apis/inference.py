@@ -2,7 +2,7 @@
 import copy
 import os
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -111,18 +111,30 @@ def is_detection_config(cfg: Config) -> bool:
     return cfg.get('default_scope') == 'mmdet'
 
 
-def _test_pipeline(cfg: Config) -> Compose:
+def image_pipeline(cfg: Config) -> Compose:
+    """The config's test pipeline for in-memory images: ``LoadImageFromNDArray`` instead of
+    reading a file, no annotations; built in the config's world (mmseg or mmdet)."""
     pipeline = cfg.get('test_pipeline') or cfg.test_dataloader.dataset.pipeline
     steps = []
     for step in copy.deepcopy(pipeline):
-        if step['type'] in ('LoadImageFromFile', 'mmseg.LoadImageFromFile'):
+        name = step['type'].split('.')[-1]
+        if name == 'LoadImageFromFile':
             step = dict(type='LoadImageFromNDArray')
-        elif step['type'] in ('LoadAnnotations', 'mmseg.LoadAnnotations'):
+        elif name == 'LoadAnnotations':
             continue
         steps.append(step)
     from mmengine.registry import init_default_scope
-    init_default_scope('mmseg')
+    init_default_scope('mmdet' if is_detection_config(cfg) else 'mmseg')
     return Compose(steps)
+
+
+def image_list(images) -> Tuple[bool, list]:
+    """(whether one image was given, the images as a list); no images is an error."""
+    single = isinstance(images, (str, os.PathLike, np.ndarray))
+    items = [images] if single else list(images)
+    if not items:
+        raise ValueError('no images given')
+    return single, items
 
 
 @torch.no_grad()
@@ -139,14 +151,11 @@ def segment(model: torch.nn.Module,
     if is_detection_config(model.cfg):
         raise TypeError('this is a detection model (boxes and masks): use clipseg.detect, or a '
                         'segmentation config with clipseg.segment')
-    single = isinstance(images, (str, os.PathLike, np.ndarray))
-    items = [images] if single else list(images)
-    if not items:
-        raise ValueError('no images given')
+    single, items = image_list(images)
     if classes is not None:
         model.set_classes(classes)
     names = model.class_embeddings().names
-    pipeline = _test_pipeline(model.cfg)
+    pipeline = image_pipeline(model.cfg)
     arrays = [load_image(item) for item in items]
     results = []
     for start in range(0, len(arrays), batch_size):

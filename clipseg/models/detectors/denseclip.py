@@ -12,7 +12,7 @@ from mmdet.registry import MODELS as DET_MODELS
 from ..clip_loader import create_clip
 from ..context_decoder import ContextDecoder
 from ..text import parse_classes
-from ..text.context_encoder import ContextTextEncoder, pixel_text_scores
+from ..text.context_encoder import ContextTextEncoder, context_aware_scores
 from ..text.text_tower import TextTower
 
 
@@ -52,11 +52,8 @@ class DenseCLIPDetection:
 
     def extract_feat(self, batch_inputs: Tensor) -> Tuple[Tensor, ...]:
         *levels, (global_feat, dense) = self.backbone(batch_inputs)
-        B, C, h, w = dense.shape
-        text = self.prompt().unsqueeze(0).expand(B, -1, -1)
-        visual = torch.cat([global_feat.reshape(B, 1, C), dense.flatten(2).transpose(1, 2)], 1)
-        text = self.context_decoder(text, visual)
-        scores = pixel_text_scores(dense, text) / self.tau
+        _, scores = context_aware_scores(self.prompt, self.context_decoder, global_feat, dense)
+        scores = scores / self.tau
         self._scores = scores                   # kept for the auxiliary loss of this step
         levels[3] = torch.cat([levels[3], scores], dim=1)
         return self.neck(levels)

@@ -10,7 +10,7 @@ from mmseg.registry import MODELS
 from ..clip_loader import create_clip
 from ..context_decoder import ContextDecoder
 from ..text import parse_classes
-from ..text.context_encoder import ContextTextEncoder, pixel_text_scores
+from ..text.context_encoder import ContextTextEncoder, context_aware_scores
 
 
 @MODELS.register_module()
@@ -61,12 +61,7 @@ class DenseCLIPHead(FPNHead):
     def text_and_scores(self, inputs: Sequence) -> Tuple[Tensor, Tensor, List[Tensor]]:
         """→ text (B, K, C), scores (B, K, h, w), the four levels with the scores concatenated."""
         *levels, (global_feat, dense) = inputs
-        B, C, h, w = dense.shape
-        text = self.prompt().unsqueeze(0).expand(B, -1, -1)
-        visual = torch.cat([global_feat.reshape(B, 1, C), dense.flatten(2).transpose(1, 2)], dim=1)
-        text = self.context_decoder(text, visual)
-        scores = pixel_text_scores(dense, text)
-        levels = list(levels)
+        text, scores = context_aware_scores(self.prompt, self.context_decoder, global_feat, dense)
         i = self.score_concat_index
         levels[i] = torch.cat([levels[i], F.interpolate(scores, size=levels[i].shape[-2:], mode='bilinear',
                                                         align_corners=False)], dim=1)

@@ -1,6 +1,6 @@
 """Context-aware prompting (DenseCLIP, Rao et al., CVPR 2022, Sec. 3.3): learnable context vectors
 in front of each class name, through CLIP's frozen text tower."""
-from typing import List, Sequence
+from typing import List, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -78,3 +78,15 @@ def pixel_text_scores(visual: Tensor, text: Tensor) -> Tensor:
     if text.dim() == 2:
         return torch.einsum('bchw,kc->bkhw', visual, text)
     return torch.einsum('bchw,bkc->bkhw', visual, text)
+
+
+def context_aware_scores(prompt: nn.Module, context_decoder: nn.Module, global_feat: Tensor,
+                         dense: Tensor) -> Tuple[Tensor, Tensor]:
+    """DenseCLIP Eq. 4-6: the prompts' text (K, C), refined by the context decoder against the
+    visual tokens [global (B, C); dense (B, C, h, w)] → text (B, K, C) and cosine scores
+    (B, K, h, w)."""
+    B, C = dense.shape[:2]
+    text = prompt().unsqueeze(0).expand(B, -1, -1)
+    visual = torch.cat([global_feat.reshape(B, 1, C), dense.flatten(2).transpose(1, 2)], dim=1)
+    text = context_decoder(text, visual)
+    return text, pixel_text_scores(dense, text)
