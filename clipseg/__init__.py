@@ -22,6 +22,10 @@ from . import safe_loading  # noqa: E402
 
 safe_loading.install()
 
+from .engine import atomic_backend  # noqa: E402
+
+atomic_backend.install()   # Runner checkpoints written atomically
+
 from . import datasets, engine, models  # noqa: E402,F401
 from .apis import (detect, init_model, list_configs, list_models,  # noqa: E402
                    mmseg_inferencer, segment)

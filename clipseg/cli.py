@@ -17,15 +17,21 @@ import clipseg
 from clipseg.apis.inference import DEFAULT_CONFIG, find_config, is_detection_config
 from clipseg.apis.inputs import expand_inputs
 from clipseg.apis.visualize import overlay, save_image, save_label_map
-from clipseg.models.text import parse_classes
+from clipseg.models.text import parse_classes, read_class_file
+from clipseg.models.text.class_names import NAMES_FILE_RULE
 from clipseg.models.text.templates import TEMPLATE_SETS
 from clipseg.safe_loading import allow_unsafe_loading
-from clipseg.utils import ensure_writable, load_image, terminate_as_interrupt
+from clipseg.utils import check_suffix, ensure_writable, load_image, terminate_as_interrupt
+from clipseg.utils.atomic import IMAGE_OUTPUT_SUFFIXES
+from clipseg.utils.image_io import MAX_PIXELS, set_max_pixels
 
 
 def add_segment_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('image', help='an image, a folder, a quoted glob or a .txt list of paths')
-    parser.add_argument('--classes', required=True, help='"bus,car,road,sky" or a names file')
+    names = parser.add_mutually_exclusive_group(required=True)
+    names.add_argument('--classes', help='"bus,car,road,sky" (";" joins synonyms: "person;people"); '
+                                         + NAMES_FILE_RULE.replace('%', '%%'))
+    names.add_argument('--classes-file', help='a names file: one class per line, ";" joins synonyms')
     parser.add_argument('--out', default=None,
                         help='overlay picture to write (default out.png); for many images a folder '
                              '(default out/)')
@@ -51,14 +57,33 @@ def add_segment_args(parser: argparse.ArgumentParser) -> None:
                              'faster to encode than the 80 ImageNet templates)')
     parser.add_argument('--random-heads', action='store_true',
                         help='run trained parts (DINOiser heads, DenseCLIP) untrained, on purpose')
+    parser.add_argument('--max-pixels', type=int, default=None,
+                        help=f'refuse images with more pixels (default {MAX_PIXELS:,}, a '
+                             'decompression-bomb guard; 0: no limit)')
     parser.add_argument('--unsafe-load', action='store_true',
                         help='UNSAFE: load checkpoints with full pickle (can run code); only for '
                              'files you trust')
 
 
-def segment(args) -> int:
+def class_list(args):
+    """The classes of ``--classes`` (names, or a path by the stated rule) or ``--classes-file``."""
+    if args.classes_file is not None:
+        if not os.path.isfile(os.path.expanduser(args.classes_file)):
+            raise FileNotFoundError(f'--classes-file not found: {args.classes_file!r}')
+        return [';'.join(c) for c in parse_classes(read_class_file(
+            os.path.expanduser(args.classes_file)))]
+    return [';'.join(c) for c in parse_classes(args.classes)]
+
+
+def apply_limits(args) -> None:
     if args.unsafe_load:
         allow_unsafe_loading()
+    if args.max_pixels is not None:
+        set_max_pixels(args.max_pixels)
+
+
+def segment(args) -> int:
+    apply_limits(args)
     if args.config is None:
         args.config = DEFAULT_DET_CONFIG if args.task == 'det' else DEFAULT_CONFIG
     if args.task == 'det' or (args.task is None and is_detection_config(find_config(args.config))):
@@ -73,13 +98,16 @@ def segment(args) -> int:
     args.out = args.out or 'out.png'
     try:
         with terminate_as_interrupt():
+            check_suffix(args.out, '--out')
+            if args.label_map:
+                check_suffix(args.label_map, '--label-map', ('.png',))
             for path, what in ((args.out, '--out'), (args.label_map, '--label-map')):
                 if path:
                     ensure_writable(path, what)
-            classes = parse_classes(args.classes)
+            classes = class_list(args)
             image = load_image(args.image)
             model = build_model(args)
-            result = clipseg.segment(model, image, classes=[';'.join(c) for c in classes])
+            result = clipseg.segment(model, image, classes=classes)
             names, share = result['classes'], result['pixel_share']
             save_image(args.out, overlay(image, result['label_map'], names, share, args.opacity))
             if args.label_map:
@@ -102,8 +130,9 @@ def detect(args) -> int:
     args.out = args.out or 'out.png'
     try:
         with terminate_as_interrupt():
+            check_suffix(args.out, '--out')
             ensure_writable(args.out, '--out')
-            classes = [';'.join(c) for c in parse_classes(args.classes)]
+            classes = class_list(args)
             if not is_detection_config(find_config(args.config)):
                 raise ValueError(f'{args.config!r} is a segmentation config: --task det needs a '
                                  "detection config (clipseg list 'instances_*')")
@@ -159,8 +188,11 @@ def segment_many(args, paths) -> int:
     from tqdm import tqdm
     out_dir = args.out or 'out'
     try:
+        if os.path.splitext(out_dir)[1].lower() in IMAGE_OUTPUT_SUFFIXES:
+            raise ValueError(f'--out {out_dir!r} names a picture, but the input is '
+                             f'{len(paths)} images: give a folder')
         ensure_writable(os.path.join(out_dir, '.probe.png'), '--out folder')
-        classes = [';'.join(c) for c in parse_classes(args.classes)]
+        classes = class_list(args)
         model = build_model(args)
         model.set_classes(classes)
     except (ValueError, OSError, RuntimeError) as err:
@@ -181,11 +213,18 @@ def segment_many(args, paths) -> int:
                 continue
             try:
                 results = clipseg.segment(model, [img for _, img in batch], batch_size=len(batch))
-            except (ValueError, RuntimeError) as err:
-                failed += [(path, str(err)) for path, _ in batch]
-                bar.update(len(batch))
-                continue
+            except (ValueError, RuntimeError):    # one bad image must not sink the others
+                results = []
+                for path, image in batch:
+                    try:
+                        results.append(clipseg.segment(model, image))
+                    except (ValueError, RuntimeError) as err:
+                        failed.append((path, str(err)))
+                        bar.update(1)
+                        results.append(None)
             for (path, image), result in zip(batch, results):
+                if result is None:
+                    continue
                 stem = os.path.join(out_dir, stems[path])
                 try:
                     save_image(stem + '.png', overlay(image, result['label_map'], result['classes'],

@@ -4,6 +4,8 @@
   (onedl's optional data library); we drop exactly that call while importing their datasets.
 - mmcv-lite warns that ``MultiScaleDeformableAttention`` has no compiled op; nothing of ours
   uses it.
+- mmengine's Config logs "Using env variable `CLIPSEG_CACHE` ..." (twice) at INFO each time a
+  config with our cache folder is read; ``our_env_quietly`` drops exactly those lines.
 - open_clip says "No pretrained weights loaded ... initialized randomly" when we build the
   architecture and then load a local weights file ourselves (``weights_loaded_by_us``).
 """
@@ -38,6 +40,27 @@ def _no_onedl_notice():
         yield
     finally:
         mm_logging.print_log = original
+
+
+ENV_NOTICE = 'Using env variable `CLIPSEG_'
+
+
+@contextlib.contextmanager
+def our_env_quietly():
+    """Read configs without mmengine's INFO line about our own ``CLIPSEG_*`` variables."""
+    from mmengine.config import config as mm_config
+    original = mm_config.print_log
+
+    def print_log(msg, logger=None, level=logging.INFO):
+        if str(msg).startswith(ENV_NOTICE) and level == logging.INFO:
+            return None
+        return original(msg, logger=logger, level=level)
+
+    mm_config.print_log = print_log
+    try:
+        yield
+    finally:
+        mm_config.print_log = original
 
 
 def import_mmseg_quietly() -> None:

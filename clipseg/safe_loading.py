@@ -9,8 +9,12 @@ its registered statistics methods). A file that needs anything else is refused w
 loading. ``allow_unsafe_loading()`` (``--unsafe-load`` in the tools, or ``CLIPSEG_UNSAFE_LOAD=1``)
 is the explicit opt-in for files the user trusts.
 
-``install()`` routes mmengine's local-file checkpoint loader (used by ``load_from``, ``--resume``,
-``load_checkpoint``) through ``safe_load``; installed packages are never edited.
+``install()`` routes every scheme of mmengine's checkpoint loader (local files, ``http(s)://``
+with its ``$TORCH_HOME/hub/checkpoints`` cache, ``torchvision://``/``modelzoo://``,
+``open-mmlab://``, ``mmcls://``, ``s3://``/``petrel://``) through ``safe_load``, and refuses
+``pavi://`` by name; ``load_from``, ``--resume``, ``load_checkpoint`` and ``init_cfg`` Pretrained
+all land there. ``.safetensors`` files are read with safetensors (data by construction).
+Installed packages are never edited.
 """
 import os
 import pickle
@@ -27,17 +31,30 @@ class UnsafeCheckpointError(pickle.UnpicklingError, ValueError):
     """A checkpoint needs types that safe loading does not allow."""
 
 
+UNSAFE_WARNING = ('UNSAFE checkpoint loading is on ({}): a checkpoint can run arbitrary code '
+                  'when loaded. Only load files you trust.')
+_env_warned = False
+
+
 def allow_unsafe_loading(enabled: bool = True) -> None:
     """Opt in (or out) of full pickle loading for checkpoints the user trusts. Loud on purpose."""
     global _unsafe
     _unsafe = enabled
     if enabled:
-        warnings.warn('UNSAFE checkpoint loading is on: a checkpoint can run arbitrary code when '
-                      'loaded. Only load files you trust.', stacklevel=2)
+        warnings.warn(UNSAFE_WARNING.format('--unsafe-load'), stacklevel=2)
 
 
 def unsafe_loading_allowed() -> bool:
-    return _unsafe or os.environ.get(UNSAFE_ENV, '').lower() in ('1', 'true', 'yes', 'on')
+    """The flag, or ``CLIPSEG_UNSAFE_LOAD=1``; the variable warns as loudly as the flag, once."""
+    global _env_warned
+    if _unsafe:
+        return True
+    if os.environ.get(UNSAFE_ENV, '').lower() in ('1', 'true', 'yes', 'on'):
+        if not _env_warned:
+            _env_warned = True
+            warnings.warn(UNSAFE_WARNING.format(f'{UNSAFE_ENV} is set'), stacklevel=3)
+        return True
+    return False
 
 
 def _history_buffer_getattr(obj, name: str):
@@ -75,8 +92,25 @@ def _offending_types(file) -> List[str]:
     return [name for name in found if name not in allowed]
 
 
+def _load_safetensors(file, map_location='cpu'):
+    from safetensors import SafetensorError
+    from safetensors.torch import load, load_file
+    device = map_location if isinstance(map_location, str) else 'cpu'
+    name = os.fspath(file) if isinstance(file, (str, os.PathLike)) else 'checkpoint'
+    try:
+        if isinstance(file, (str, os.PathLike)):
+            return load_file(file, device=device)
+        state = load(file.read() if hasattr(file, 'read') else bytes(file))
+        return {k: v.to(device) for k, v in state.items()}
+    except (SafetensorError, OSError, ValueError) as err:
+        raise ValueError(f'cannot read {name!r} as a safetensors file: {err}') from None
+
+
 def safe_load(file, map_location='cpu'):
-    """``torch.load`` with ``weights_only=True`` and Runner types allowed; refuses anything else."""
+    """``torch.load`` with ``weights_only=True`` and Runner types allowed; refuses anything else.
+    ``.safetensors`` files are read with safetensors."""
+    if isinstance(file, (str, os.PathLike)) and os.fspath(file).endswith('.safetensors'):
+        return _load_safetensors(file, map_location)
     if unsafe_loading_allowed():
         return torch.load(file, map_location=map_location, weights_only=False)
     try:
@@ -99,7 +133,93 @@ def load_from_local(filename, map_location):
     return safe_load(filename, map_location)
 
 
+def url_cache_path(url: str, model_dir=None) -> str:
+    """Where a downloaded checkpoint is kept: torch.hub's ``<hub dir>/checkpoints/<file name>``."""
+    from urllib.parse import urlparse
+    model_dir = model_dir or os.path.join(torch.hub.get_dir(), 'checkpoints')
+    name = os.path.basename(urlparse(url).path)
+    if not name or name in ('.', '..'):
+        raise ValueError(f'checkpoint URL {url!r} names no file')
+    return os.path.join(model_dir, name)
+
+
+def load_from_http(url, map_location=None, model_dir=None):
+    """``http(s)://`` checkpoints: downloaded once into the hub cache (written to a temporary
+    name, then renamed, by torch.hub), then read, like any cached copy, with ``safe_load``."""
+    path = url_cache_path(url, model_dir)
+    if not os.path.isfile(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        try:
+            torch.hub.download_url_to_file(url, path, progress=True)
+        except Exception as err:  # noqa: BLE001 - URLError, HTTPError, timeouts...
+            raise OSError(f'cannot download checkpoint {url!r}: {err}. Download it elsewhere and '
+                          'pass the local file') from None
+    return safe_load(path, map_location or 'cpu')
+
+
+def load_from_torchvision(name, map_location=None):
+    """``torchvision://resnet50`` (and the old ``modelzoo://``): torchvision's URL, then http."""
+    from mmengine.runner.checkpoint import get_torchvision_models
+    model = name.split('://', 1)[1]
+    urls = get_torchvision_models()
+    if model not in urls:
+        raise ValueError(f'unknown torchvision checkpoint {name!r}')
+    return load_from_http(urls[model], map_location)
+
+
+def load_from_openmmlab(name, map_location=None):
+    """``open-mmlab://`` / ``openmmlab://``: mmengine's URL table, then http or its home folder."""
+    from mmengine.runner import checkpoint as ckpt
+    model = name.split('://', 1)[1]
+    model = ckpt.get_deprecated_model_names().get(model, model)
+    urls = ckpt.get_external_models()
+    if model not in urls:
+        raise ValueError(f'unknown OpenMMLab checkpoint {name!r}')
+    url = urls[model]
+    if url.startswith(('http://', 'https://')):
+        return load_from_http(url, map_location)
+    return load_from_local(os.path.join(ckpt._get_mmengine_home(), url), map_location)
+
+
+def load_from_mmcls(name, map_location=None):
+    from mmengine.runner import checkpoint as ckpt
+    model = name.split('://', 1)[1]
+    urls = ckpt.get_mmcls_models()
+    if model not in urls:
+        raise ValueError(f'unknown mmcls checkpoint {name!r}')
+    return ckpt._process_mmcls_checkpoint(load_from_http(urls[model], map_location))
+
+
+def load_from_ceph(name, map_location=None, backend='petrel'):
+    import io
+    from mmengine.fileio import get_file_backend
+    data = get_file_backend(name, backend_args={'backend': backend}).get(name)
+    with io.BytesIO(data) as buffer:
+        return safe_load(buffer, map_location or 'cpu')
+
+
+def refuse_scheme(name, map_location=None):
+    scheme = name.split('://', 1)[0]
+    raise ValueError(f'checkpoint {name!r}: the {scheme}:// scheme is not supported by clipseg\'s '
+                     'safe loader; download the file and pass its local path')
+
+
+SCHEMES = {'': load_from_local, ('http://', 'https://'): load_from_http,
+           ('modelzoo://', 'torchvision://'): load_from_torchvision,
+           ('open-mmlab://', 'openmmlab://'): load_from_openmmlab, 'mmcls://': load_from_mmcls,
+           (r'(\S+\:)?s3://', r'(\S+\:)?petrel://'): load_from_ceph, 'pavi://': refuse_scheme}
+
+
 def install() -> None:
-    """Make mmengine's loader for local files (``load_from``, ``resume``) use ``safe_load``."""
-    from mmengine.runner.checkpoint import CheckpointLoader
-    CheckpointLoader.register_scheme(prefixes='', loader=load_from_local, force=True)
+    """Route every scheme of mmengine's checkpoint loader through ``safe_load`` (or refuse it),
+    and mmengine's own ``torch.load`` helper too, for any path that calls it directly."""
+    from mmengine.runner import checkpoint as ckpt
+    for prefixes, loader in SCHEMES.items():
+        ckpt.CheckpointLoader.register_scheme(prefixes=prefixes, loader=loader, force=True)
+    known = {p for prefixes in SCHEMES for p in ((prefixes,) if isinstance(prefixes, str) else prefixes)}
+    for prefix in list(ckpt.CheckpointLoader._schemes):   # a scheme some other package added
+        if prefix not in known:
+            ckpt.CheckpointLoader.register_scheme(prefixes=prefix, loader=refuse_scheme, force=True)
+    if hasattr(ckpt, '_safe_torch_load'):
+        ckpt._safe_torch_load = lambda file, map_location=None, weights_only=None: safe_load(
+            file, map_location or 'cpu')

@@ -16,8 +16,10 @@ import cv2
 import clipseg
 from clipseg.apis.inference import DEFAULT_CONFIG
 from clipseg.apis.visualize import make_palette
-from clipseg.models.text import parse_classes
-from clipseg.utils import ensure_writable, terminate_as_interrupt
+from clipseg.cli import apply_limits, class_list
+from clipseg.models.text.class_names import NAMES_FILE_RULE
+from clipseg.utils import check_suffix, ensure_writable, terminate_as_interrupt
+from clipseg.utils.atomic import temp_path
 
 
 def blend(frame, labels, palette, opacity):
@@ -27,7 +29,10 @@ def blend(frame, labels, palette, opacity):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('video')
-    parser.add_argument('--classes', required=True, help='"person,car,road" or a names file')
+    names = parser.add_mutually_exclusive_group(required=True)
+    names.add_argument('--classes', help='"person,car,road" (";" joins synonyms); '
+                                         + NAMES_FILE_RULE)
+    names.add_argument('--classes-file', help='a names file: one class per line')
     parser.add_argument('--out', default='out.mp4', help='overlay video to write (.mp4 or .avi)')
     parser.add_argument('--config', default=DEFAULT_CONFIG)
     parser.add_argument('--weights', help='CLIP weights: pretrained tag or local checkpoint file')
@@ -35,7 +40,12 @@ def main(argv=None) -> int:
     parser.add_argument('--batch-size', type=int, default=8, help='frames per forward')
     parser.add_argument('--opacity', type=float, default=0.5)
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--unsafe-load', action='store_true',
+                        help='UNSAFE: load checkpoints with full pickle (can run code); only for '
+                             'files you trust')
     args = parser.parse_args(argv)
+    args.max_pixels = None
+    apply_limits(args)
 
     capture = cv2.VideoCapture(args.video)
     if not os.path.isfile(args.video) or not capture.isOpened():
@@ -44,11 +54,10 @@ def main(argv=None) -> int:
     fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
     size = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
     total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
-    tmp = os.path.join(os.path.dirname(os.path.abspath(args.out)),
-                       '.tmp-' + os.path.basename(args.out))
     try:
+        check_suffix(args.out, '--out', ('.mp4', '.avi'))
         ensure_writable(args.out, '--out')
-        classes = [';'.join(c) for c in parse_classes(args.classes)]
+        classes = class_list(args)
         model = clipseg.init_model(args.config, weights=args.weights, checkpoint=args.checkpoint,
                                    device=args.device, classes=classes)
     except (ValueError, OSError, RuntimeError) as err:
@@ -56,6 +65,7 @@ def main(argv=None) -> int:
         return 2
     palette = make_palette(len(classes))
     fourcc = cv2.VideoWriter_fourcc(*('mp4v' if args.out.lower().endswith('.mp4') else 'MJPG'))
+    tmp = temp_path(args.out)   # removed on failure; after a SIGKILL, by the next run
     writer = cv2.VideoWriter(tmp, fourcc, fps, size)
     from tqdm import tqdm
     frames_done = 0

@@ -6,7 +6,7 @@ import sys
 from .conftest import REPO, write_tiny_config
 
 NOISE = ('Could not import OneDL', 'MultiScaleDeformableAttention', 'mmcv-lite',
-         'No pretrained weights loaded')
+         'No pretrained weights loaded', 'Using env variable')
 
 
 def _run(args):

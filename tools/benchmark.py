@@ -29,6 +29,7 @@ import torch
 import clipseg  # noqa: F401
 from clipseg.models.segmentors.fast_backbone import FastBackbone
 from clipseg.models.segmentors.windows import slide_windows
+from clipseg.utils.errors import run_cli
 from mmseg.registry import MODELS
 
 VARIANTS = ('vanilla', 'maskclip', 'sclip', 'clearclip', 'naclip')
@@ -398,4 +399,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_cli(main))

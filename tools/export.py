@@ -22,6 +22,7 @@ from clipseg.apis.export import check_onnx, export_onnx
 from clipseg.apis.inference import image_pipeline
 from clipseg.apis.inputs import expand_inputs
 from clipseg.utils import ensure_writable, load_image
+from clipseg.utils.errors import run_cli
 
 
 def normalised(model, path):
@@ -77,4 +78,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_cli(main))

@@ -27,6 +27,7 @@ import clipseg  # noqa: F401  (registers clipseg into mmseg)
 from clipseg.apis.inference import BENCHMARKS as DATASETS
 from clipseg.apis.inference import CONFIG_ROOT
 from clipseg.models.clip_loader import override_weights
+from clipseg.utils.errors import run_cli
 
 METHODS = ('sclip', 'naclip', 'clearclip', 'maskclip', 'dinoiser', 'vanilla')
 PUBLISHED = Path(__file__).with_name('published_miou.json')
@@ -185,4 +186,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_cli(main))

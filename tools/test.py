@@ -6,6 +6,7 @@ configs, mmdet's (CocoMetric) for detection configs (``default_scope='mmdet'``).
 """
 import argparse
 import os
+import sys
 import os.path as osp
 
 from mmengine.config import Config, DictAction
@@ -17,6 +18,7 @@ from clipseg.apis.inference import clip_config, is_detection_config
 from clipseg.datasets.coco_files import check_coco_files
 from clipseg.models.clip_loader import override_weights
 from clipseg.safe_loading import allow_unsafe_loading
+from clipseg.utils.errors import run_cli
 
 
 def parse_args():
@@ -69,4 +71,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_cli(main))

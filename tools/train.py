@@ -4,6 +4,7 @@
 """
 import argparse
 import os
+import sys
 import os.path as osp
 
 from mmengine.config import DictAction
@@ -14,6 +15,7 @@ from clipseg.apis import find_config
 from clipseg.apis.inference import is_detection_config
 from clipseg.datasets.coco_files import check_coco_files
 from clipseg.safe_loading import allow_unsafe_loading
+from clipseg.utils.errors import run_cli
 
 
 def parse_args():
@@ -86,4 +88,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_cli(main))

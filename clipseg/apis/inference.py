@@ -10,6 +10,7 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 
 from mmseg.registry import MODELS
+from .. import quiet
 from ..models.clip_loader import override_weights
 from ..utils import load_image
 
@@ -46,6 +47,11 @@ def find_config(config_or_name: Union[str, os.PathLike, Config]) -> Config:
     """A Config, a config file path, or a shipped config name (``'sclip_vit-b16_...'``)."""
     if isinstance(config_or_name, Config):
         return copy.deepcopy(config_or_name)
+    with quiet.our_env_quietly():
+        return _find_config(config_or_name)
+
+
+def _find_config(config_or_name) -> Config:
     path = Path(config_or_name)
     if path.suffix == '.py' and path.is_file():
         return Config.fromfile(str(path))
@@ -137,6 +143,18 @@ def image_list(images) -> Tuple[bool, list]:
     return single, items
 
 
+def prepare(pipeline: Compose, item: ImageInput, index: int, single: bool) -> dict:
+    """One image (path or array) through the test pipeline; an image the pipeline cannot take
+    (e.g. so thin that resizing leaves no row) is an error naming it."""
+    image = load_image(item)
+    try:
+        return pipeline(dict(img=image))
+    except Exception as err:  # noqa: BLE001 - cv2/mmcv errors on degenerate sizes
+        name = item if isinstance(item, (str, os.PathLike)) else ('image' if single else f'image {index}')
+        raise ValueError(f'{name}: a {image.shape[1]}×{image.shape[0]} image cannot be resized for '
+                         f'this model ({type(err).__name__}: {str(err).strip()})') from None
+
+
 @torch.no_grad()
 def segment(model: torch.nn.Module,
             images: Union[ImageInput, Sequence[ImageInput]],
@@ -156,16 +174,20 @@ def segment(model: torch.nn.Module,
         model.set_classes(classes)
     names = model.class_embeddings().names
     pipeline = image_pipeline(model.cfg)
-    arrays = [load_image(item) for item in items]
     results = []
-    for start in range(0, len(arrays), batch_size):
-        batch = [pipeline(dict(img=a)) for a in arrays[start:start + batch_size]]
+    for start in range(0, len(items), batch_size):
+        batch = [prepare(pipeline, item, start + i, single)
+                 for i, item in enumerate(items[start:start + batch_size])]
         for sample in model.test_step(pseudo_collate(batch)):
-            labels = sample.pred_sem_seg.data[0].cpu().numpy().astype(np.int64)
+            labels = sample.pred_sem_seg.data[0].cpu().numpy().astype(np.int64, copy=False)
             K = len(names)
             share = np.bincount(labels.ravel(), minlength=K)[:K] / labels.size
-            scores = (sample.seg_logits.data.float().mean(dim=(1, 2)).cpu().numpy()
-                      if 'seg_logits' in sample else share)
+            if 'class_scores' in sample:
+                scores = sample.class_scores.cpu().numpy()
+            elif 'seg_logits' in sample:
+                scores = sample.seg_logits.data.float().mean(dim=(1, 2)).cpu().numpy()
+            else:
+                scores = share
             results.append(dict(label_map=labels, classes=list(names),
                                 class_scores=scores, pixel_share=share))
     return results[0] if single else results

@@ -1,45 +1,132 @@
 """The web demo (``demo/web_demo.py``): one handler that segments an uploaded image with typed
 classes, and its Gradio page. The model is built once and kept; the text classifier keeps the
-class embeddings, so a second request with the same classes costs no text forward."""
+class embeddings, so a second request with the same classes costs no text forward.
+
+A visitor chooses nothing that reaches the file system: the method is one of the shipped config
+names or of the config files the operator listed at start (by name), the weights are an open_clip
+pretrained tag or a file of the operator's weights folder (by file name). Errors and page values
+carry no server paths; each request's label-map file is removed once the page has it; images
+above the pixel limit are refused.
+"""
+import logging
 import os
+import re
 import tempfile
+import threading
 import uuid
 from contextlib import contextmanager
-from typing import List, Optional, Sequence, Tuple
+from functools import lru_cache
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..models.text import parse_classes
-from .inference import DEFAULT_CONFIG, init_model, list_models, segment
+from ..utils.image_io import check_pixels, max_pixels
+from .inference import DEFAULT_CONFIG, find_config, init_model, list_models, segment
 from .visualize import overlay, save_label_map
 
 BACKGROUND = 'background'
+WEIGHTS_SUFFIXES = ('.pt', '.pth', '.bin', '.safetensors')
+LOCAL_HOSTS = ('127.0.0.1', 'localhost', '::1')
+_PATH = re.compile(r"(?<![^\s'\"`(\[{=])(?:[A-Za-z]:)?(?:[/\\][^\s'\"`,;:()\[\]{}<>]+)+")
+log = logging.getLogger(__name__)
+
+
+class RequestError(ValueError):
+    """A request the page cannot serve; its message is safe to show to the visitor."""
+
+
+@lru_cache(maxsize=1)
+def known_tags() -> frozenset:
+    """Every open_clip pretrained tag (``'openai'``, ``'laion2b_s34b_b88k'``, ...)."""
+    import open_clip
+    return frozenset(tag for _, tag in open_clip.list_pretrained())
+
+
+def scrub_paths(message: str) -> str:
+    """``message`` with every absolute path replaced by its last component."""
+    return _PATH.sub(lambda m: os.path.basename(m.group().rstrip('/\\')) or '<path>', message)
 
 
 class WebDemo:
     """Segments (H, W, 3) RGB uploads with free-text classes, keeping the last model built.
 
     Args:
-        config: config file or name used when a request names none.
-        weights: CLIP weights (pretrained tag or local file) used when a request names none.
+        config: the default method: a shipped config name or a config file (shown by its name).
+        weights: default CLIP weights: pretrained tag or local file (shown by its file name).
         checkpoint: trained heads loaded with ``config`` (not with configs picked in the page).
-        out_dir: folder for the label maps offered for download (default: a new temp folder).
+        out_dir: folder for the label maps offered for download (default: a new temp folder);
+            each file is removed once the page has taken it (``forget``).
+        configs: more config files the page may offer (the operator's; shown by name).
+        weights_dir: a folder whose weight files (``.pt .pth .bin .safetensors``) the page may
+            offer by file name.
+        keep_outputs: seconds a label-map file stays at most (the page takes its copy at once and
+            removes it then; a script calling the API never does, so a timer removes it).
     """
 
     def __init__(self, config: str = DEFAULT_CONFIG, weights: Optional[str] = None,
                  checkpoint: Optional[str] = None, device: str = 'cpu',
                  random_heads: bool = False, templates: Optional[str] = None,
-                 out_dir: Optional[str] = None):
-        self.config, self.weights, self.checkpoint = config, weights, checkpoint
-        self.device, self.random_heads, self.templates = device, random_heads, templates
+                 out_dir: Optional[str] = None, configs: Sequence[str] = (),
+                 weights_dir: Optional[str] = None, keep_outputs: float = 60.0):
+        self.checkpoint, self.device, self.keep_outputs = checkpoint, device, keep_outputs
+        self.random_heads, self.templates = random_heads, templates
         self.out_dir = out_dir or tempfile.mkdtemp(prefix='clipseg_web_')
+        self.configs: Dict[str, str] = {name: name for name in list_models()}
+        self.config = self._add_config(config)
+        for extra in configs:
+            self._add_config(extra)
+        self.weight_files: Dict[str, str] = {}
+        if weights_dir:
+            for name in sorted(os.listdir(weights_dir)):
+                path = os.path.join(weights_dir, name)
+                if name.endswith(WEIGHTS_SUFFIXES) and os.path.isfile(path):
+                    self.weight_files[name] = os.path.abspath(path)
+        self.weights = None                      # the label shown for the default weights
+        self._default_weights = weights          # what it stands for
+        if weights:
+            self.weights = weights
+            if weights not in known_tags() or os.sep in weights:
+                self.weights = os.path.basename(weights)
+                self.weight_files.setdefault(self.weights, os.path.abspath(weights))
         self._model, self._model_key = None, None
 
+    def _add_config(self, config: str) -> str:
+        """Offer ``config`` (a shipped name or the operator's file) and return its page label."""
+        if config in self.configs and self.configs[config] == config:
+            return config
+        find_config(config)                      # the operator's file must load now
+        label = os.path.splitext(os.path.basename(config))[0]
+        if label in self.configs and self.configs[label] != config:
+            label = f'{label} (local)'
+        self.configs[label] = config
+        return label
+
+    # ----- what a request may name ------------------------------------------------------------
+    def config_source(self, label: Optional[str]) -> str:
+        label = label or self.config
+        if label not in self.configs:
+            raise RequestError('method: choose one of the offered configs')
+        return self.configs[label]
+
+    def weights_source(self, label: Optional[str]) -> Optional[str]:
+        """'' → the default; a file label → its path; else an open_clip pretrained tag."""
+        label = (label or '').strip()
+        if not label or label == self.weights:
+            return self.weight_files.get(self.weights, self._default_weights) if self.weights else None
+        if label in self.weight_files:
+            return self.weight_files[label]
+        if label in known_tags():
+            return label
+        raise RequestError('weights: choose an offered weights file or type an open_clip '
+                           'pretrained tag (e.g. openai, laion2b_s34b_b88k)')
+
     def model(self, config: Optional[str] = None, weights: Optional[str] = None):
-        """The segmentor for (config, weights), built on first use and kept until they change."""
-        config = config or self.config
-        weights = weights or self.weights
-        key = (config, weights)
+        """The segmentor for the page's (config, weights) labels, built on first use and kept
+        until they change."""
+        source = self.config_source(config)
+        weights_path = self.weights_source(weights)
+        key = (source, weights_path)
         if key != self._model_key:
             self._model, self._model_key = None, None  # free the old one before building
             options = {}
@@ -47,8 +134,8 @@ class WebDemo:
                 options['model.allow_random_heads'] = True
             if self.templates:
                 options['model.templates'] = self.templates
-            checkpoint = self.checkpoint if config == self.config else None
-            self._model = init_model(config, weights=weights, checkpoint=checkpoint,
+            checkpoint = self.checkpoint if source == self.configs[self.config] else None
+            self._model = init_model(source, weights=weights_path, checkpoint=checkpoint,
                                      device=self.device, cfg_options=options or None)
             self._model_key = key
         return self._model
@@ -64,18 +151,19 @@ class WebDemo:
         whose best class probability is below ``threshold`` go to background too.
         """
         if image is None:
-            raise ValueError('no image: upload one or pick an example')
+            raise RequestError('no image: upload one or pick an example')
         image = np.asarray(image)
         if image.ndim == 2:
             image = np.stack([image] * 3, axis=-1)
         if image.ndim != 3 or image.shape[2] not in (3, 4) or image.size == 0:
-            raise ValueError(f'not an RGB image: array of shape {image.shape}')
+            raise RequestError(f'not an RGB image: array of shape {image.shape}')
+        check_pixels(image.shape[1], image.shape[0], 'upload')
         if not (classes or '').strip():
-            raise ValueError('no classes: type at least one class name')
+            raise RequestError('no classes: type at least one class name')
         # the page's text is always names, never a file on the server
         names = [';'.join(c) for c in parse_classes(classes.split(','))]
         if threshold and not background:
-            raise ValueError("a probability threshold needs the 'background' class to fall back to")
+            raise RequestError("a probability threshold needs the 'background' class to fall back to")
         if background and BACKGROUND not in {n for c in names for n in c.split(';')}:
             names = [BACKGROUND] + names
         model = self.model(config, weights)
@@ -90,7 +178,31 @@ class WebDemo:
                 for k in np.argsort(-share) if share[k] > 0]
         path = os.path.join(self.out_dir, f'labels_{uuid.uuid4().hex[:8]}.png')
         save_label_map(path, result['label_map'], len(result['classes']))
+        if self.keep_outputs is not None:
+            timer = threading.Timer(self.keep_outputs, self.forget, [path])
+            timer.daemon = True
+            timer.start()
         return np.ascontiguousarray(picture), rows, path
+
+    def forget(self, path: Optional[str]) -> None:
+        """Remove a label-map file this demo wrote (once the page has its copy)."""
+        if path and os.path.dirname(os.path.abspath(path)) == os.path.abspath(self.out_dir):
+            try:
+                os.remove(path)
+            except FileNotFoundError:
+                pass
+
+    def handle(self, *request):
+        """``segment`` for the page: every refusal becomes a message without server paths."""
+        try:
+            return self.segment(*request)
+        except RequestError:
+            raise
+        except (ValueError, OSError, RuntimeError) as err:
+            raise RequestError(scrub_paths(str(err))) from None
+        except Exception:  # noqa: BLE001 - the visitor sees no internals
+            log.exception('web demo request failed')
+            raise RequestError('the request failed on the server') from None
 
 
 @contextmanager
@@ -99,7 +211,7 @@ def background_threshold(model, threshold: float, bg_idx: int):
     cfg = getattr(model, 'test_cfg', None)
     if cfg is None or 'prob_thd' not in cfg:
         if threshold:
-            raise ValueError(f'{type(model).__name__} has no probability threshold')
+            raise RequestError(f'{type(model).__name__} has no probability threshold')
         yield
         return
     saved = {k: cfg.get(k) for k in ('prob_thd', 'bg_idx')}
@@ -110,6 +222,19 @@ def background_threshold(model, threshold: float, bg_idx: int):
         cfg.update(saved)
 
 
+def _offered_only(dropdown, what: str) -> None:
+    """A dropdown that refuses values it does not offer without echoing them (Gradio's own
+    message repeats the value, which may be a server path)."""
+    import gradio as gr
+    original = dropdown.preprocess
+
+    def preprocess(payload):
+        if payload not in (None, '') and payload not in [v for _, v in dropdown.choices]:
+            raise gr.Error(f'{what}: choose one of the offered values')
+        return original(payload)
+    dropdown.preprocess = preprocess
+
+
 def build_ui(app: WebDemo, examples: Sequence[str] = ()):
     """The Gradio page over ``app.segment``: image, classes, method and weights, background;
     shows the overlay with its legend, the per-class shares and the label map to download."""
@@ -117,18 +242,22 @@ def build_ui(app: WebDemo, examples: Sequence[str] = ()):
 
     def handle(image, classes, config, weights, background, threshold):
         try:
-            return app.segment(image, classes, config or None, (weights or '').strip() or None,
-                               background, threshold)
-        except (ValueError, OSError, RuntimeError) as err:
-            raise gr.Error(str(err))
+            picture, rows, path = app.handle(image, classes, config or None,
+                                             (weights or '').strip() or None, background, threshold)
+        except RequestError as err:
+            raise gr.Error(str(err)) from None
+        return picture, rows, path, path
 
-    configs = list_models()
-    if app.config not in configs:
-        configs = [app.config] + configs
-    with gr.Blocks(title='clipseg: segment anything you can name') as ui:
+    weight_choices = [''] + sorted(app.weight_files)
+    if app.weights and app.weights not in weight_choices:
+        weight_choices.insert(1, app.weights)
+    limit = max_pixels()
+    # Gradio's copies of results are deleted an hour after they were made, checked every 10 min
+    with gr.Blocks(title='clipseg: segment anything you can name', delete_cache=(600, 3600)) as ui:
         gr.Markdown('## clipseg: segment an image into the classes you type\n'
                     'Classes are comma-separated; synonyms of one class are joined with `;` '
-                    '(`person;people, bus, car`).')
+                    '(`person;people, bus, car`).'
+                    + (f' Images up to {limit / 1e6:.0f} megapixels.' if limit else ''))
         with gr.Row():
             with gr.Column():
                 image = gr.Image(type='numpy', label='image', sources=['upload', 'clipboard'],
@@ -136,11 +265,13 @@ def build_ui(app: WebDemo, examples: Sequence[str] = ()):
                 classes = gr.Textbox(label='classes', placeholder='person;people, bus, car, road',
                                      elem_id='classes')
                 with gr.Row():
-                    config = gr.Dropdown(configs, value=app.config, label='method (config)',
-                                         allow_custom_value=True, elem_id='config')
-                    weights = gr.Textbox(value=app.weights or '', elem_id='weights',
-                                         label="CLIP weights: open_clip tag or local file "
-                                               "(empty: the config's)")
+                    config = gr.Dropdown(list(app.configs), value=app.config,
+                                         label='method (config)', elem_id='config')
+                    _offered_only(config, 'method')
+                    weights = gr.Dropdown(weight_choices, value=app.weights or '',
+                                          allow_custom_value=True, elem_id='weights',
+                                          label="CLIP weights: a file offered here or an open_clip "
+                                                "tag (empty: the default)")
                 with gr.Row():
                     background = gr.Checkbox(label="add a 'background' class", elem_id='background')
                     threshold = gr.Slider(0.0, 1.0, value=0.0, step=0.05, elem_id='threshold',
@@ -152,11 +283,14 @@ def build_ui(app: WebDemo, examples: Sequence[str] = ()):
                                       label='per-class shares', interactive=False,
                                       elem_id='shares')
                 labels = gr.File(label='label map (palette PNG)', elem_id='label-map')
+        written = gr.State(None)
         if examples:
             gr.Examples([[p] for p in examples], inputs=[image], label='examples')
         inputs = [image, classes, config, weights, background, threshold]
-        run.click(handle, inputs=inputs, outputs=[result, shares, labels])
-        classes.submit(handle, inputs=inputs, outputs=[result, shares, labels])
+        outputs = [result, shares, labels, written]
+        for event, name in ((run.click, 'segment'), (classes.submit, False)):
+            event(handle, inputs=inputs, outputs=outputs, api_name=name).then(
+                app.forget, inputs=[written], outputs=None, api_name=False)
     return ui
 
 

@@ -77,8 +77,12 @@ def load_checkpoint_into(model: nn.Module, path: str, model_name: str) -> None:
     if not os.path.isfile(path):
         raise FileNotFoundError(f'CLIP checkpoint file not found: {path!r}')
     if path.endswith('.safetensors'):
+        from safetensors import SafetensorError
         from safetensors.torch import load_file
-        state = load_file(path)
+        try:
+            state = load_file(path)
+        except (SafetensorError, OSError) as err:
+            raise ValueError(f'cannot read CLIP checkpoint {path!r} as safetensors: {err}') from None
     else:
         try:
             state = torch.load(path, map_location='cpu', weights_only=True)
@@ -113,10 +117,18 @@ def load_checkpoint_into(model: nn.Module, path: str, model_name: str) -> None:
 
 
 def is_weights_file(pretrained: Optional[str]) -> bool:
-    """A local checkpoint path rather than a pretrained tag or hf-hub name."""
-    return bool(pretrained) and not pretrained.startswith('hf-hub:') and (
-        os.path.sep in pretrained or os.path.isfile(pretrained)
-        or pretrained.endswith(('.pt', '.pth', '.bin', '.safetensors')))
+    """A local checkpoint path rather than a pretrained tag or hf-hub name: a path with a folder
+    or a checkpoint suffix, or an existing file whose name is not an open_clip tag (a tag stays
+    a tag even if a file of that name lies in the working folder)."""
+    if not pretrained or pretrained.startswith('hf-hub:'):
+        return False
+    if os.path.sep in pretrained or pretrained.endswith(('.pt', '.pth', '.bin', '.safetensors')):
+        return True
+    return os.path.isfile(pretrained) and pretrained not in _known_tags()
+
+
+def _known_tags() -> set:
+    return {tag for _, tag in open_clip.list_pretrained()}
 
 
 def override_weights(clip_cfg: dict, weights: str) -> dict:

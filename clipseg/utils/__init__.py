@@ -1,4 +1,6 @@
-from .atomic import ensure_writable, terminate_as_interrupt, write_atomically
-from .image_io import load_image
+from .atomic import (check_suffix, clean_stale_temps, ensure_writable, terminate_as_interrupt,
+                     write_atomically)
+from .image_io import MAX_PIXELS, load_image
 
-__all__ = ['load_image', 'write_atomically', 'ensure_writable', 'terminate_as_interrupt']
+__all__ = ['load_image', 'MAX_PIXELS', 'write_atomically', 'ensure_writable', 'check_suffix',
+           'clean_stale_temps', 'terminate_as_interrupt']

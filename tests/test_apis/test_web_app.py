@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -89,3 +91,77 @@ def test_page_builds(app):
     assert isinstance(ui, gr.Blocks)
     ids = {getattr(b, 'elem_id', None) for b in ui.blocks.values()}
     assert {'input-image', 'classes', 'run', 'result', 'shares', 'label-map'} <= ids
+
+
+def test_page_values_name_nothing_on_the_server(tmp_path, tiny_ckpt):
+    """The method is a shipped or operator-listed config by name; weights are a tag or a file of
+    the operator's folder by name; any other value is refused with no path and no file touched."""
+    from clipseg.apis.web_app import RequestError
+    cfg = write_tiny_config(tmp_path, ANY_IMAGE, name='tiny_web.py')
+    weights_dir = tmp_path / 'weights'
+    weights_dir.mkdir()
+    (weights_dir / 'tiny.pt').write_bytes(tiny_ckpt.read_bytes())
+    (weights_dir / 'broken.pt').write_bytes(b'not a checkpoint')
+    app = WebDemo(str(cfg), weights=str(tiny_ckpt), out_dir=str(tmp_path / 'out'),
+                  weights_dir=str(weights_dir), templates='a_photo_of')
+    assert app.config == 'tiny_web' and app.weights == 'tiny_vit.pt'
+    marker = tmp_path / 'CONFIG_RAN'
+    evil = tmp_path / 'evil.py'                  # what a visitor uploads, then names as config
+    evil.write_text(f'open({str(marker)!r}, "w").close()\n')
+    for config in (str(evil), 'evil', '/etc/passwd', '../configs/x.py'):
+        with pytest.raises(RequestError, match='choose one of the offered configs') as err:
+            app.handle(_photo(), 'cat', config, None)
+        assert '/' not in str(err.value)
+    assert not marker.exists()
+    answers = set()
+    for weights in ('/etc/passwd', '/no/such/file.pt', 'weights/tiny.pt', str(weights_dir / 'tiny.pt')):
+        with pytest.raises(RequestError) as err:
+            app.handle(_photo(), 'cat', 'tiny_web', weights)
+        answers.add(str(err.value))
+    assert len(answers) == 1 and '/' not in answers.pop()   # one answer: no existence oracle
+    _, rows, path = app.handle(_photo(), 'cat, dog', 'tiny_web', 'tiny.pt')
+    assert rows and os.path.isfile(path)
+    with pytest.raises(RequestError) as err:
+        app.handle(_photo(), 'cat', 'tiny_web', 'broken.pt')
+    assert 'broken.pt' in str(err.value) and str(weights_dir) not in str(err.value)
+
+
+def test_label_maps_are_removed_once_served(app, tmp_path):
+    _, _, path = app.segment(_photo(), 'cat, dog')
+    assert os.path.isfile(path)
+    app.forget(path)
+    assert not os.path.exists(path)
+    outside = tmp_path / 'keep.png'
+    outside.write_bytes(b'x')
+    app.forget(str(outside))                              # only files of its own folder
+    assert outside.exists()
+
+
+def test_uploads_above_the_pixel_limit_are_refused(app):
+    from clipseg.apis.web_app import RequestError
+    from clipseg.utils.image_io import set_max_pixels
+    set_max_pixels(1000)
+    try:
+        with pytest.raises(RequestError, match='above the limit of 1,000'):
+            app.handle(_photo(shape=(40, 40, 3)), 'cat')
+    finally:
+        set_max_pixels(None)
+
+
+def test_error_messages_lose_their_paths():
+    from clipseg.apis.web_app import scrub_paths
+    msg = "cannot read CLIP checkpoint '/srv/models/secret/vit.pt': list index out of range"
+    assert scrub_paths(msg) == "cannot read CLIP checkpoint 'vit.pt': list index out of range"
+    assert scrub_paths('cat/dog is a name') == 'cat/dog is a name'
+
+
+def test_the_page_config_holds_no_server_paths(tmp_path, tiny_ckpt):
+    import json
+    pytest.importorskip('gradio')
+    from clipseg.apis.web_app import build_ui
+    cfg = write_tiny_config(tmp_path, ANY_IMAGE, name='tiny_page.py')
+    app = WebDemo(str(cfg), weights=str(tiny_ckpt), out_dir=str(tmp_path / 'out'))
+    page = json.dumps(build_ui(app, examples=[]).get_config_file(), default=str)
+    for secret in (str(tmp_path), str(tiny_ckpt.parent), 'configs/'):
+        assert secret not in page
+    assert 'tiny_page' in page and 'tiny_vit.pt' in page

@@ -51,6 +51,6 @@ def test_video_round_trip_keeps_frame_count_and_size(tmp_path, tiny_ckpt):
     cap = cv2.VideoCapture(str(tmp_path / 'out.avi'))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 10
     assert (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))) == (80, 48)
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith('.tmp-')]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(('.tmp-', '.clipseg-tmp-'))]
     bad = run(['demo/video_demo.py', str(tmp_path / 'missing.mp4'), '--classes', 'a,b'])
     assert bad.returncode == 2 and 'cannot open video' in bad.stderr

@@ -11,8 +11,10 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -42,11 +44,13 @@ def server(tmp_path, tiny_ckpt, voc_mini):
     cfg = write_tiny_config(tmp_path, ANY_IMAGE)
     port = _free_port()
     log = open(tmp_path / 'server.log', 'w')
+    server_tmp = Path(tempfile.mkdtemp(prefix='clipseg-server-'))   # its and Gradio's temp files
     proc = subprocess.Popen(
         [sys.executable, str(REPO / 'demo' / 'web_demo.py'), '--config', str(cfg),
          '--weights', str(tiny_ckpt), '--templates', 'a_photo_of', '--port', str(port),
-         '--examples', str(voc_mini / 'JPEGImages')],
-        stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+         '--examples', str(voc_mini / 'JPEGImages'), '--keep-outputs', '2'],
+        stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
+        env=dict(os.environ, TMPDIR=str(server_tmp)))
     url = f'http://127.0.0.1:{port}/'
     try:
         for _ in range(240):
@@ -60,11 +64,12 @@ def server(tmp_path, tiny_ckpt, voc_mini):
         else:
             pytest.fail('web demo did not start')
         assert proc.poll() is None, (tmp_path / 'server.log').read_text()
-        yield url
+        yield url, server_tmp
     finally:
         proc.terminate()
         proc.wait(timeout=30)
         log.close()
+        shutil.rmtree(server_tmp, ignore_errors=True)
 
 
 @pytest.fixture
@@ -83,6 +88,7 @@ def browser(tmp_path):
 
 
 def test_upload_classes_segment_in_chromium(server, browser, voc_mini):
+    server, _ = server
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
@@ -115,3 +121,62 @@ def test_upload_classes_segment_in_chromium(server, browser, voc_mini):
     if shot:
         browser.execute_script('window.scrollTo(0, 0)')
         browser.save_screenshot(shot)
+
+
+def _call(server, api, data):
+    """Gradio's HTTP API as a script would use it: POST the inputs, read the event stream."""
+    import httpx
+    with httpx.Client(base_url=server, timeout=120) as http:
+        event = http.post(f'gradio_api/call/{api}', json={'data': data}).json()['event_id']
+        return http.get(f'gradio_api/call/{api}/{event}').text
+
+
+def test_visitor_cannot_name_server_files(server, browser, voc_mini, tmp_path, tiny_ckpt):
+    """The probe's attacks: upload a .py and send its server path as the config; send
+    /etc/passwd as the weights. Both are refused, nothing runs, no server path comes back; the
+    page's config names no server path either; the label-map file is gone once served."""
+    import httpx
+    server, server_tmp = server
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+    marker = tmp_path / 'VISITOR_CODE_RAN'
+    evil = tmp_path / 'evil.py'
+    evil.write_text(f'open({str(marker)!r}, "w").close()\n')
+    with httpx.Client(base_url=server, timeout=60) as http:
+        files = [('files', open(evil, 'rb')),
+                 ('files', open(voc_mini / 'JPEGImages' / '2011_000025.jpg', 'rb'))]
+        evil_path, photo_path = http.post('gradio_api/upload', files=files).json()
+        page_config = http.get('config').text
+    photo = {'path': photo_path, 'meta': {'_type': 'gradio.FileData'}}
+    attack = _call(server, 'segment', [photo, 'bus, car', evil_path, '', False, 0])
+    assert 'event: error' in attack and 'choose one of the offered' in attack, attack
+    passwd = _call(server, 'segment', [photo, 'bus, car', None, '/etc/passwd', False, 0])
+    assert 'event: error' in passwd and 'weights: choose' in passwd, passwd
+    for answer in (attack, passwd, page_config):
+        assert evil_path not in answer and '/etc/passwd' not in answer
+        for secret in (str(REPO), str(tmp_path), str(voc_mini)):
+            at = answer.find(secret)
+            assert at < 0, answer[max(0, at - 200):at + 100]
+    assert 'choose' in attack and str(server_tmp) not in attack + passwd
+    assert str(tiny_ckpt.parent) not in page_config
+    assert not marker.exists()
+    ok = _call(server, 'segment', [photo, 'bus, car', None, '', False, 0])
+    assert 'event: complete' in ok, ok
+    time.sleep(4)          # a script's call runs no .then(): the --keep-outputs timer removes it
+    assert list(server_tmp.glob('clipseg_web_*/labels_*.png')) == []
+    # in the page: the weights box refuses a typed path the same way, with a path-free message
+    wait = WebDriverWait(browser, 120)
+    browser.get(server)
+    upload = wait.until(EC.presence_of_element_located(
+        (By.CSS_SELECTOR, '#input-image input[type=file]')))
+    upload.send_keys(str(voc_mini / 'JPEGImages' / '2011_000025.jpg'))
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, '#input-image img')))
+    browser.find_element(By.CSS_SELECTOR, '#classes textarea').send_keys('bus, car')
+    box = browser.find_element(By.CSS_SELECTOR, '#weights input')
+    box.clear()
+    box.send_keys('/etc/passwd')
+    browser.find_element(By.CSS_SELECTOR, '#run').click()
+    toast = wait.until(lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, '.toast-body, .toast-wrap')
+                                  if 'weights' in e.text])
+    assert '/etc/passwd' not in toast[0].text and 'choose' in toast[0].text

@@ -71,3 +71,32 @@ def test_coco_instance_configs_build_under_mmdet_with_a_tiny_clip(method):
     init_default_scope('mmdet')
     model = MODELS.build(cfg.model)
     assert model.background == 1 and len(model.class_names()) == 80
+
+
+def test_checkpoints_that_do_not_fit_are_refused(tmp_path):
+    """A checkpoint of another model is refused by name; the wrapped segmentor's own heads
+    checkpoint (keys without ``segmentor.``) loads into it."""
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+    from mmdet.registry import MODELS
+    from ..conftest import TINY_DINO, TINY_VIT, tiny_dinoiser
+    heads = tiny_dinoiser().state_dict()              # a CLIP-DINOiser heads checkpoint (mmseg)
+    init_default_scope('mmdet')
+    torch.manual_seed(0)
+    det = MODELS.build(dict(type='DenseInstanceDetector', background=1, segmentor=dict(
+        type='mmseg.ZeroShotSegmentor', clip=dict(model_name='tiny', model_cfg=TINY_VIT),
+        class_names='background,cat,dog')))
+    torch.save({'state_dict': {'decode_head.conv_seg.weight': torch.zeros(3, 8, 1, 1)}},
+               tmp_path / 'seg.pth')
+    with pytest.raises(ValueError, match=r"does not fit DenseInstanceDetector over "
+                                         r"ZeroShotSegmentor: 1 of its 1 keys .*decode_head"):
+        load_checkpoint(det, str(tmp_path / 'seg.pth'))
+    torch.save({'state_dict': heads}, tmp_path / 'heads.pth')
+    det = MODELS.build(dict(type='DenseInstanceDetector', background=1, segmentor=dict(
+        type='mmseg.CLIPDINOiser', clip=dict(model_name='tiny', model_cfg=TINY_VIT), proj_dim=16,
+        class_names='background,cat,dog', teacher=TINY_DINO)))
+    assert not det.segmentor.parts_ready
+    load_checkpoint(det, str(tmp_path / 'heads.pth'))
+    assert det.segmentor.parts_ready
+    key = next(iter(heads))
+    torch.testing.assert_close(det.segmentor.state_dict()[key], heads[key])

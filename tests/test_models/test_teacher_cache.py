@@ -65,7 +65,7 @@ def test_unreadable_entry_is_recomputed_and_no_temp_files_remain(tmp_path):
     seg = dinoiser(teacher_cache_dir=str(tmp_path))
     want = seg.teacher_targets(batch(0))
     files = sorted(tmp_path.rglob('*.pt'))
-    assert len(files) == 3 and not list(tmp_path.rglob('.tmp-*'))
+    assert len(files) == 3 and not list(tmp_path.rglob('.clipseg-tmp-*'))
     files[0].write_bytes(b'truncated')
     again = dinoiser(teacher_cache_dir=str(tmp_path))
     calls = dino_calls(again)

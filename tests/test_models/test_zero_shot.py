@@ -168,3 +168,30 @@ def test_no_classes_is_a_clear_error():
     seg = tiny_segmentor(classes=None)
     with pytest.raises(ValueError, match='no classes set'):
         seg.predict(torch.randn(1, 3, 64, 64))
+
+
+def test_big_outputs_keep_class_scores_without_full_class_maps():
+    """Above ``max_logits_bytes`` no (K, H, W) map is kept; the (K,) mean probabilities are
+    accumulated band by band and equal those of the full map."""
+    seg = tiny_segmentor(classes='cat,dog;puppy,car', band_bytes=4096)
+    img = torch.randn(1, 3, 96, 130)
+    full = seg.predict(img)[0]
+    seg.test_cfg['max_logits_bytes'] = 1000
+    small = seg.predict(img)[0]
+    assert 'seg_logits' in full and 'seg_logits' not in small
+    torch.testing.assert_close(small.class_scores, full.seg_logits.data.mean(dim=(1, 2)))
+    torch.testing.assert_close(full.class_scores, small.class_scores)
+    assert torch.equal(small.pred_sem_seg.data, full.pred_sem_seg.data)
+
+
+@pytest.mark.parametrize('shape', [(2, 500), (500, 2), (3, 3)])
+def test_thin_and_tiny_images_are_padded_to_one_patch(shape):
+    """An image thinner than a patch is padded with zeros (the mean colour) to one patch, and
+    the result covers exactly the image. The planted value makes each patch's mean over image +
+    padding equal to class 2, so any other padding or a missing cut shows."""
+    seg = tiny_segmentor(classes='cat,dog,car')
+    h, w = min(shape[0], 16), min(shape[1], 16)
+    img = planted(seg, torch.zeros(shape, dtype=torch.long))
+    img[0, 0] = 2 * 256 / (h * w)
+    out = seg.predict(img)[0].pred_sem_seg.data[0]
+    assert out.shape == shape and (out == 2).all()

@@ -24,4 +24,4 @@ def test_export_with_no_classes_is_an_error_and_writes_nothing(tmp_path, tiny_ck
     out = run(['tools/export.py', str(cfg), '--weights', str(tiny_ckpt), '--classes', '',
                '--out', str(tmp_path / 'x.onnx')])
     assert out.returncode == 2 and 'class' in out.stderr and not (tmp_path / 'x.onnx').exists()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith('.tmp-')]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(('.tmp-', '.clipseg-tmp-'))]

@@ -5,8 +5,8 @@ import sys
 from ..conftest import REPO, write_tiny_config
 
 
-def run(args, **kw):
-    env = dict(os.environ, HF_HUB_OFFLINE='1', PYTHONWARNINGS='ignore')
+def run(args, extra_env=None, **kw):
+    env = dict(os.environ, HF_HUB_OFFLINE='1', PYTHONWARNINGS='ignore', **(extra_env or {}))
     return subprocess.run([sys.executable, *args], cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=300, **kw)
 

@@ -53,3 +53,47 @@ def test_arrays_are_checked():
     with pytest.raises(ValueError, match='expected'):
         load_image(np.zeros((4, 4, 2), np.uint8))
     assert load_image(np.zeros((3, 3), np.float32)).shape == (3, 3, 3)
+
+
+def _png_header_only(path, width, height):
+    """A PNG whose header claims width×height (the pixel data is a few bytes): a bomb's shape."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (struct.pack('>I', len(data)) + kind + data
+                + struct.pack('>I', zlib.crc32(kind + data) & 0xffffffff))
+    ihdr = struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', ihdr)
+                     + chunk(b'IDAT', zlib.compress(b'\x00' * 64)) + chunk(b'IEND', b''))
+    return path
+
+
+def test_bombs_are_refused_from_the_header_before_decoding(tmp_path, monkeypatch):
+    from clipseg.utils.image_io import ImageTooLargeError
+    bomb = _png_header_only(tmp_path / 'bomb.png', 32000, 32000)
+    decoded = []
+    monkeypatch.setattr(cv2, 'imdecode', lambda *a: decoded.append(1))
+    with pytest.raises(ImageTooLargeError, match=r'1,024,000,000 pixels, above the limit .*--max-pixels'):
+        load_image(bomb)
+    assert not decoded                                         # refused before any decoding
+    with pytest.raises(ImageTooLargeError, match=r'12000×9000 is 108,000,000 pixels'):
+        load_image(_png_header_only(tmp_path / 'big.png', 12000, 9000))
+    assert not decoded
+
+
+def test_the_limit_is_settable_and_applies_to_arrays(tmp_path):
+    from clipseg.utils.image_io import ImageTooLargeError, set_max_pixels
+    path = tmp_path / 'a.png'
+    cv2.imwrite(str(path), np.zeros((20, 30, 3), np.uint8))
+    set_max_pixels(500)
+    try:
+        with pytest.raises(ImageTooLargeError, match='600 pixels'):
+            load_image(path)
+        with pytest.raises(ImageTooLargeError):
+            load_image(np.zeros((20, 30, 3), np.uint8))
+        set_max_pixels(0)                                      # no limit
+        assert load_image(path).shape == (20, 30, 3)
+    finally:
+        set_max_pixels(None)
+    assert load_image(path).shape == (20, 30, 3)

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import torch
 from mmengine.structures import InstanceData
-from torch import Tensor
+from torch import Tensor, nn
 
 from mmdet.models.detectors import BaseDetector
 from mmdet.registry import MODELS as DET_MODELS
@@ -99,6 +99,24 @@ class DenseInstanceDetector(BaseDetector):
                                                  if not bg])
         self.background = 1
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """A checkpoint of the wrapped segmentor (e.g. CLIP-DINOiser heads, keys without
+        ``segmentor.``) is loaded into it; keys that fit neither are refused, naming them."""
+        inner = prefix + 'segmentor.'
+        given = [k for k in list(state_dict) if k.startswith(prefix)]
+        if given and not any(k.startswith(inner) for k in given):
+            for k in given:
+                state_dict[inner + k[len(prefix):]] = state_dict.pop(k)
+            given = [inner + k[len(prefix):] for k in given]
+        own = set(nn.Module.state_dict(self, prefix=prefix))
+        unexpected = sorted(k for k in given if k not in own)
+        if unexpected:
+            seg = type(self.segmentor).__name__
+            raise ValueError(f'checkpoint does not fit DenseInstanceDetector over {seg}: '
+                             f'{len(unexpected)} of its {len(given)} keys fit no part of the model '
+                             f'(e.g. {unexpected[:3]}). Is it a checkpoint of another model?')
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def class_names(self):
         return self.segmentor.class_embeddings().names[self.background:]
 
@@ -106,7 +124,7 @@ class DenseInstanceDetector(BaseDetector):
         seg_samples = [SegDataSample(metainfo=dict(
             img_shape=s.img_shape, ori_shape=s.ori_shape, pad_shape=s.get('pad_shape', s.img_shape)))
             for s in batch_data_samples]
-        self.segmentor.test_cfg['keep_logits'] = True
+        self.segmentor.test_cfg.update(keep_logits=True, max_logits_bytes=None)  # maps per instance
         for det, seg in zip(batch_data_samples, self.segmentor.predict(batch_inputs, seg_samples)):
             found = instances_from_maps(seg.seg_logits.data, seg.pred_sem_seg.data[0],
                                         range(self.background), self.min_area, self.prob_thr,

@@ -33,6 +33,8 @@ DEFAULT_TEST_CFG = dict(
     pamr_dilations=(8, 16),
     max_windows=16,        # windows per backbone forward: bounds memory in slide mode
     keep_logits=True,      # store per-class probabilities in `seg_logits`
+    max_logits_bytes=2 ** 30,  # ...unless they would take more (None: always); `class_scores`
+                           # (K,) mean probabilities are always stored, computed band by band
     band_bytes=2 ** 28,    # memory per band of the full-resolution output
     precision='fp32',      # backbone under autocast: 'fp32' (off), 'fp16' or 'bf16'
     channels_last=False,   # backbone weights and crops in channels-last layout
@@ -198,14 +200,16 @@ class ZeroShotSegmentor(BaseSegmentor):
         return out
 
     def stitch(self, windows: List[Window], image_hw: Tuple[int, int],
-               out_shape: Tuple[int, int]) -> Stitch:
+               out_shape: Tuple[int, int], valid_hw: Optional[Tuple[int, int]] = None) -> Stitch:
         """Prepare the exact, separable form of: upsample every window's grid logits to the window,
         average overlapping windows, resize the image to ``out_shape`` (all bilinear, linear maps).
 
         Every window contributes Gyᵀ L Gx (Gy: its grid rows → output rows, Gx: grid columns →
         output columns); windows of one row share Gy, so L Gx is summed per row of windows.
-        ``stitched_rows`` evaluates any band of output rows from the result."""
+        ``stitched_rows`` evaluates any band of output rows from the result. ``valid_hw``: the
+        part of the image that is not padding (``pad_to_minimum``); only it is resized."""
         (H, W), (Ho, Wo) = image_hw, out_shape
+        h, w = valid_hw or image_hw
         device = windows[0].logits.device
         ph, pw = self.backbone.patch_size
         count_y, count_x = torch.zeros(H, device=device), torch.zeros(W, device=device)
@@ -220,8 +224,10 @@ class ZeroShotSegmentor(BaseSegmentor):
         if (count_y == 0).any() or (count_x == 0).any() or \
                 len(windows) != len(row_spans) * len(col_spans):
             raise RuntimeError('windows must form a grid covering the image')  # counts separate
-        to_out_y = resize_matrix(H, Ho, device) / count_y[:, None]      # (H, Ho): average, resize
-        to_out_x = resize_matrix(W, Wo, device) / count_x[:, None]
+        to_out_y = torch.zeros(H, Ho, device=device)                    # (H, Ho): average, resize
+        to_out_y[:h] = resize_matrix(h, Ho, device) / count_y[:h, None]
+        to_out_x = torch.zeros(W, Wo, device=device)
+        to_out_x[:w] = resize_matrix(w, Wo, device) / count_x[:w, None]
 
         def placed(n_grid, patch, a, b, to_out):
             up = grid_to_window(n_grid, b - a, patch, self.pad_mode, device)  # (g, b - a)
@@ -277,24 +283,28 @@ class ZeroShotSegmentor(BaseSegmentor):
         return labels
 
     def finish_image(self, windows: List[Window], image: Tensor, out_shape: Tuple[int, int],
-                     emb: ClassEmbeddings) -> Tuple[Tensor, Optional[Tensor]]:
+                     emb: ClassEmbeddings, valid_hw: Optional[Tuple[int, int]] = None
+                     ) -> Tuple[Tensor, Optional[Tensor]]:
         """An image's windows → (H, W) labels and optional (K, H, W) probabilities at ``out_shape``.
 
         The output is computed band by band from the stitched form, so memory stays bounded by
         ``band_bytes`` for any output size, unless PAMR or ``keep_logits`` needs it all."""
         cfg = self.test_cfg
         H, W = out_shape
-        plan = self.stitch(windows, tuple(image.shape[-2:]), out_shape)
+        plan = self.stitch(windows, tuple(image.shape[-2:]), out_shape, valid_hw)
         Q, K = emb.queries.shape[0], emb.num_classes
         if self.pamr is not None:
             full = self.stitched_rows(plan, 0, H)
-            img = F.interpolate(image[None].float(), size=out_shape, mode='bilinear', align_corners=False)
+            h, w = valid_hw or image.shape[-2:]
+            img = F.interpolate(image[None, :, :h, :w].float(), size=out_shape, mode='bilinear',
+                                align_corners=False)
             full = self.pamr(img, full[None])[0]
             logits_rows = lambda r0, r1: full[:, r0:r1]  # noqa: E731
         else:
             logits_rows = lambda r0, r1: self.stitched_rows(plan, r0, r1)  # noqa: E731
         band = max(1, int(cfg['band_bytes'] // (4 * max(Q, 1) * W * 2)))
         labels = torch.empty((H, W), dtype=torch.long, device=image.device)
+        self.last_class_scores = None
         if not cfg['keep_logits'] and Q == K and not cfg['prob_thd'] and cfg['area_thd'] is None:
             # labels only: softmax is monotonic, so the argmax of the logits is enough
             for r0 in range(0, H, band):
@@ -305,11 +315,15 @@ class ZeroShotSegmentor(BaseSegmentor):
             for r0 in range(0, H, band):
                 yield r0, self._class_probs(logits_rows(r0, r0 + band), emb)
 
-        probs_out = image.new_empty((K, H, W), dtype=torch.float32) if cfg['keep_logits'] else None
+        limit = cfg.get('max_logits_bytes')
+        keep = cfg['keep_logits'] and (limit is None or 4 * K * H * W <= limit)
+        probs_out = image.new_empty((K, H, W), dtype=torch.float32) if keep else None
         area = torch.zeros(K, device=image.device)
+        self.last_class_scores = torch.zeros(K, dtype=torch.float64, device=image.device)
         for r0, probs in bands():
             labels[r0:r0 + probs.shape[1]] = self._labels(probs, None)
             area += torch.bincount(probs.argmax(dim=0).flatten(), minlength=K)
+            self.last_class_scores += probs.double().sum(dim=(1, 2)) / (H * W)
             if probs_out is not None:
                 probs_out[:, r0:r0 + probs.shape[1]] = probs
         if cfg['area_thd'] is not None:
@@ -338,6 +352,15 @@ class ZeroShotSegmentor(BaseSegmentor):
             images.append(img[:, :h, :w])
         return images
 
+    def pad_to_minimum(self, image: Tensor) -> Tensor:
+        """(3, h, w) → padded bottom/right with zeros (the mean colour) to at least one patch per
+        side, so that thin or tiny images have a patch grid; results cover only the (h, w) part."""
+        ph, pw = self.backbone.patch_size
+        h, w = image.shape[-2:]
+        if h >= ph and w >= pw:
+            return image
+        return F.pad(image, (0, max(pw - w, 0), 0, max(ph - h, 0)))
+
     def _metas(self, inputs: Tensor, data_samples) -> List[dict]:
         if data_samples is None:
             shape = tuple(inputs.shape[-2:])
@@ -350,16 +373,19 @@ class ZeroShotSegmentor(BaseSegmentor):
         (1, H_ori, W_ori) and, with ``keep_logits``, ``seg_logits`` (K, H_ori, W_ori) probabilities."""
         emb = self.class_embeddings()
         metas = self._metas(inputs, data_samples)
-        images = self._valid_images(inputs, metas)
+        valid = self._valid_images(inputs, metas)
+        images = [self.pad_to_minimum(img) for img in valid]
         all_windows = self.run_windows(images, emb)
         if data_samples is None:
             data_samples = [SegDataSample() for _ in images]
-        for img, windows, meta, sample in zip(images, all_windows, metas, data_samples):
-            ori = tuple(meta.get('ori_shape', img.shape[-2:])[:2])
-            labels, probs = self.finish_image(windows, img, ori, emb)
+        for img, part, windows, meta, sample in zip(images, valid, all_windows, metas, data_samples):
+            ori = tuple(meta.get('ori_shape', part.shape[-2:])[:2])
+            labels, probs = self.finish_image(windows, img, ori, emb, tuple(part.shape[-2:]))
             sample.set_data(dict(pred_sem_seg=PixelData(data=labels[None])))
             if probs is not None:
                 sample.set_data(dict(seg_logits=PixelData(data=probs)))
+            if self.last_class_scores is not None:
+                sample.class_scores = self.last_class_scores.float()
         return data_samples
 
     def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:

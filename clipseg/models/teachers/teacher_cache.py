@@ -41,6 +41,8 @@ class TeacherCache:
 
     def paths(self, inputs: Tensor) -> List[str]:
         """(B, 3, H, W) crops → one file per crop, named by a hash of its values."""
+        if self.root is None:       # turned off after a failed write
+            return [''] * len(inputs)
         out = []
         for crop in inputs:
             data = crop.detach().float().contiguous().cpu().numpy()
@@ -52,7 +54,7 @@ class TeacherCache:
         found = []
         for path in paths:
             item = None
-            if os.path.isfile(path):
+            if path and os.path.isfile(path):
                 try:
                     saved = torch.load(path, map_location='cpu', weights_only=True)
                     shape = tuple(saved['corr_shape'])
@@ -68,9 +70,18 @@ class TeacherCache:
 
     def store(self, paths: List[str], corr: Tensor, foreground: Tensor) -> None:
         """B paths, corr (B, h*w, h, w) in {0, 1}, foreground (B, 1, h, w)."""
+        if self.root is None:
+            return
         for path, c, fg in zip(paths, corr, foreground):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
             bits = torch.from_numpy(np.packbits(c.detach().cpu().numpy().astype(bool)))
             item = dict(corr_shape=list(c.shape), corr_bits=bits,
                         foreground=fg.detach().cpu().float())
-            write_atomically(path, lambda tmp, item=item: torch.save(item, tmp))
+            try:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                write_atomically(path, lambda tmp, item=item: torch.save(item, tmp))
+            except Exception as err:  # noqa: BLE001 - full disk (RuntimeError), read-only folder
+                why = getattr(err, 'strerror', None) or str(err).splitlines()[0]
+                warnings.warn(f'cannot write the teacher cache in {self.root} ({why}); '
+                              'training goes on without it')
+                self.root = None
+                return

@@ -1,15 +1,22 @@
 """Parse class lists: ``'bus,car'``, ``['person; people', 'car']`` or a names file (one class per
-line, synonyms separated by ``;``)."""
+line, synonyms separated by ``;``).
+
+The rule that tells a names file from names (``NAMES_FILE_RULE``): a string is a names file only
+when it ends in a names-file suffix or starts with ``/``, ``./``, ``../`` or ``~``; anything else
+is names, even if a file of that name exists. A byte-order mark is never part of a name."""
 import os
 from typing import List, Sequence, Union
 
 ClassList = Union[str, Sequence[str]]
 NAMES_FILE_SUFFIXES = ('.txt', '.csv', '.tsv', '.names', '.lst', '.list')
+NAMES_FILE_RULE = ('read as a names file only if it ends in ' + '/'.join(NAMES_FILE_SUFFIXES)
+                   + " or starts with /, ./, ../ or ~; otherwise it is names")
+BOM = '\ufeff'
 
 
 def read_class_file(path: str) -> List[str]:
-    with open(path, encoding='utf-8') as f:
-        return [line.rstrip('\n') for line in f if line.strip()]
+    with open(path, encoding='utf-8-sig') as f:   # a leading BOM is dropped
+        return [line.rstrip('\r\n') for line in f if line.strip()]
 
 
 def looks_like_path(text: str) -> bool:
@@ -22,24 +29,26 @@ def looks_like_path(text: str) -> bool:
 def parse_classes(classes: ClassList, allow_shared_names: bool = False) -> List[List[str]]:
     """Return one list of synonyms per class, checking the list is usable.
 
-    A string is a names file if it is an existing path, else a comma-separated list; a string that
-    looks like a path but does not exist is an error, never a class named after the file. Every
+    A string that looks like a path (``NAMES_FILE_RULE``) is a names file, and must exist (a
+    missing one is an error, never a class named after the file); any other string is a
+    comma-separated list, even if a file of that name exists. Every
     name and synonym must be unique across classes (case-insensitive), unless
     ``allow_shared_names`` (some authors' benchmark lists give a name to two classes).
     """
     if isinstance(classes, str):
-        if os.path.isfile(os.path.expanduser(classes)):
-            classes = read_class_file(os.path.expanduser(classes))
-        elif looks_like_path(classes):
-            raise FileNotFoundError(f'class names file not found: {classes!r} (to use it as a '
-                                    'class name, write it without a file suffix or path)')
+        if looks_like_path(classes):
+            path = os.path.expanduser(classes.strip())
+            if not os.path.isfile(path):
+                raise FileNotFoundError(f'class names file not found: {classes!r} (to use it as a '
+                                        'class name, write it without a file suffix or path)')
+            classes = read_class_file(path)
         else:
             classes = classes.split(',')
     parsed, owner = [], {}
     for index, entry in enumerate(classes):
         if not isinstance(entry, str):
             raise TypeError(f'class names must be strings, got {type(entry).__name__} at {index}')
-        names = [n.strip() for n in entry.split(';')]
+        names = [n.replace(BOM, '').strip() for n in entry.split(';')]
         if not any(names):
             raise ValueError(f'class {index} is blank: every class needs a name')
         names = list(dict.fromkeys(n for n in names if n))

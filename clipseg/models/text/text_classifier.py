@@ -151,8 +151,9 @@ class TextClassifier(nn.Module):
         entry = dict(key=key, shape=list(emb.shape), dtype=str(emb.dtype), embeddings=emb)
         try:
             write_atomically(path, lambda tmp: torch.save(entry, tmp))
-        except OSError as err:
-            warnings.warn(f'text cache folder {self.cache_dir} is not writable ({err.strerror or err}); '
+        except Exception as err:  # noqa: BLE001 - full disk: torch.save raises RuntimeError
+            why = getattr(err, 'strerror', None) or str(err).splitlines()[0]
+            warnings.warn(f'text cache folder {self.cache_dir} is not writable ({why}); '
                           'going on without the disk cache', stacklevel=3)
             self.cache_dir = None
 
