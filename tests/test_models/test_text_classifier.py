@@ -167,3 +167,18 @@ def test_text_side_shares_the_model_and_leaves_it_untouched():
     with torch.no_grad():
         want = torch.nn.functional.normalize(model.encode_text(tok(['cat'])), dim=-1)
     torch.testing.assert_close(clf('cat').queries, want)
+
+
+def test_a_full_disk_under_the_cache_warns_and_goes_on(tmp_path, monkeypatch):
+    """torch.save on a full disk raises RuntimeError (not OSError): the run must go on."""
+    def full_disk(obj, f, *a, **k):
+        open(f, 'wb').write(b'PK\x03\x04 half')
+        raise RuntimeError('[enforce fail at inline_container.cc:672] . PytorchStreamWriter '
+                           'failed writing file data/0: file write failed')
+    want = make_classifier(templates='name_only')('cat,dog').queries
+    clf = _cached(tmp_path)
+    monkeypatch.setattr(torch, 'save', full_disk)
+    with pytest.warns(UserWarning, match='not writable .*PytorchStreamWriter.*without the disk cache'):
+        got = clf('cat,dog').queries
+    torch.testing.assert_close(got, want)
+    assert list(tmp_path.iterdir()) == []                       # no half-written entry
