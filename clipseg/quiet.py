@@ -26,41 +26,35 @@ def filter_warnings() -> None:
 
 
 @contextlib.contextmanager
-def _no_onedl_notice():
-    import mmengine.logging as mm_logging
-    original = mm_logging.print_log
+def _dropping(module, prefix: str, drop_level: int):
+    """Inside: ``module.print_log`` drops exactly the messages starting with ``prefix`` logged
+    at ``drop_level``."""
+    original = module.print_log
 
     def print_log(msg, logger=None, level=logging.INFO):
-        if str(msg).startswith(ONEDL_NOTICE) and level == logging.DEBUG:
+        if str(msg).startswith(prefix) and level == drop_level:
             return None
         return original(msg, logger=logger, level=level)
 
-    mm_logging.print_log = print_log
+    module.print_log = print_log
     try:
         yield
     finally:
-        mm_logging.print_log = original
+        module.print_log = original
+
+
+def _no_onedl_notice():
+    import mmengine.logging as mm_logging
+    return _dropping(mm_logging, ONEDL_NOTICE, logging.DEBUG)
 
 
 ENV_NOTICE = 'Using env variable `CLIPSEG_'
 
 
-@contextlib.contextmanager
 def our_env_quietly():
     """Read configs without mmengine's INFO line about our own ``CLIPSEG_*`` variables."""
     from mmengine.config import config as mm_config
-    original = mm_config.print_log
-
-    def print_log(msg, logger=None, level=logging.INFO):
-        if str(msg).startswith(ENV_NOTICE) and level == logging.INFO:
-            return None
-        return original(msg, logger=logger, level=level)
-
-    mm_config.print_log = print_log
-    try:
-        yield
-    finally:
-        mm_config.print_log = original
+    return _dropping(mm_config, ENV_NOTICE, logging.INFO)
 
 
 def import_mmseg_quietly() -> None:

@@ -24,7 +24,6 @@ def overlay(image: np.ndarray, labels: np.ndarray, names: Sequence[str], share: 
     """(H, W, 3) BGR image + (H, W) labels → the blend with a legend strip on the right,
     listing the classes present (colour → name, pixel share)."""
     palette = make_palette(len(names))
-    blend = cv2.addWeighted(image, 1 - opacity, palette[labels], opacity, 0)
     present: List[int] = [k for k in np.argsort(-np.asarray(share)) if share[k] > 0]
     scale = max(0.4, min(1.2, image.shape[0] / 900))
     row = int(32 * scale) + 4
@@ -37,7 +36,11 @@ def overlay(image: np.ndarray, labels: np.ndarray, names: Sequence[str], share: 
         cv2.putText(legend, f'{names[k]} {100 * share[k]:.1f}%', (row + 5, y + row - 12),
                     cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 1, cv2.LINE_AA)
     canvas = np.full((legend.shape[0], image.shape[1] + width, 3), 255, np.uint8)
-    canvas[:image.shape[0], :image.shape[1]] = blend
+    band = max(1, (1 << 24) // max(1, image.shape[1]))   # blend in row bands: no full-size temporaries
+    for r0 in range(0, image.shape[0], band):
+        rows = slice(r0, r0 + band)
+        canvas[rows, :image.shape[1]] = cv2.addWeighted(image[rows], 1 - opacity,
+                                                        palette[labels[rows]], opacity, 0)
     canvas[:, image.shape[1]:] = legend
     return canvas
 

@@ -87,6 +87,15 @@ def browser(tmp_path):
     driver.quit()
 
 
+def _upload(wait, photo):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    upload = wait.until(EC.presence_of_element_located(
+        (By.CSS_SELECTOR, '#input-image input[type=file]')))
+    upload.send_keys(str(photo))
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, '#input-image img')))
+
+
 def test_upload_classes_segment_in_chromium(server, browser, voc_mini):
     server, _ = server
     from selenium.webdriver.common.by import By
@@ -94,10 +103,7 @@ def test_upload_classes_segment_in_chromium(server, browser, voc_mini):
     from selenium.webdriver.support.ui import WebDriverWait
     wait = WebDriverWait(browser, 120)
     browser.get(server)
-    upload = wait.until(EC.presence_of_element_located(
-        (By.CSS_SELECTOR, '#input-image input[type=file]')))
-    upload.send_keys(str(voc_mini / 'JPEGImages' / '2011_000025.jpg'))
-    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, '#input-image img')))
+    _upload(wait, voc_mini / 'JPEGImages' / '2011_000025.jpg')
     box = browser.find_element(By.CSS_SELECTOR, '#classes textarea')
     box.send_keys('bus, car, road;street, sky')
     browser.find_element(By.CSS_SELECTOR, '#run').click()
@@ -168,10 +174,7 @@ def test_visitor_cannot_name_server_files(server, browser, voc_mini, tmp_path, t
     # in the page: the weights box refuses a typed path the same way, with a path-free message
     wait = WebDriverWait(browser, 120)
     browser.get(server)
-    upload = wait.until(EC.presence_of_element_located(
-        (By.CSS_SELECTOR, '#input-image input[type=file]')))
-    upload.send_keys(str(voc_mini / 'JPEGImages' / '2011_000025.jpg'))
-    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, '#input-image img')))
+    _upload(wait, voc_mini / 'JPEGImages' / '2011_000025.jpg')
     browser.find_element(By.CSS_SELECTOR, '#classes textarea').send_keys('bus, car')
     box = browser.find_element(By.CSS_SELECTOR, '#weights input')
     box.clear()
