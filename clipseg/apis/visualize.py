@@ -38,7 +38,7 @@ def overlay(image: np.ndarray, labels: np.ndarray, names: Sequence[str], share: 
     canvas = np.full((legend.shape[0], image.shape[1] + width, 3), 255, np.uint8)
     band = max(1, (1 << 24) // max(1, image.shape[1]))   # blend in row bands: no full-size temporaries
     for r0 in range(0, image.shape[0], band):
-        rows = slice(r0, r0 + band)
+        rows = slice(r0, min(r0 + band, image.shape[0]))
         canvas[rows, :image.shape[1]] = cv2.addWeighted(image[rows], 1 - opacity,
                                                         palette[labels[rows]], opacity, 0)
     canvas[:, image.shape[1]:] = legend

@@ -100,3 +100,27 @@ def test_checkpoints_that_do_not_fit_are_refused(tmp_path):
     assert det.segmentor.parts_ready
     key = next(iter(heads))
     torch.testing.assert_close(det.segmentor.state_dict()[key], heads[key])
+
+
+def test_an_object_in_the_hole_of_a_same_class_ring_is_kept():
+    """Box IoU 0.52, mask IoU 0: box NMS dropped the inner object; both are instances."""
+    labels = torch.zeros(60, 60, dtype=torch.long)
+    labels[5:55, 5:55] = 1
+    labels[12:48, 12:48] = 0          # the ring's hole
+    labels[19:41, 19:41] = 1          # an object of the same class inside it
+    probs = torch.full((2, 60, 60), 0.2)
+    probs[1][labels == 1] = 0.8
+    found = instances_from_maps(probs, labels, skip=(0,), min_area=10, nms_iou=0.5)
+    assert sorted(found.bboxes.tolist()) == [[5, 5, 55, 55], [19, 19, 41, 41]]
+    assert (found.masks.sum(dim=(1, 2)).sort().values == torch.tensor([22 * 22, 50 * 50 - 36 * 36])).all()
+
+
+def test_a_low_probability_stripe_does_not_split_an_instance():
+    labels = torch.zeros(40, 60, dtype=torch.long)
+    labels[10:30, 5:55] = 1
+    probs = torch.full((2, 40, 60), 0.1)
+    probs[1][labels == 1] = 0.9
+    probs[1, 10:30, 29:31] = 0.3      # a stripe below prob_thr across the region
+    found = instances_from_maps(probs, labels, skip=(0,), min_area=10, prob_thr=0.5)
+    assert len(found) == 1 and found.bboxes.tolist() == [[5, 10, 55, 30]]
+    assert found.masks[0].sum() == 20 * 48 and found.scores[0] == pytest.approx(0.9)
