@@ -20,7 +20,7 @@ from clipseg.apis.visualize import overlay, save_image, save_label_map
 from clipseg.models.text import parse_classes, read_class_file
 from clipseg.models.text.class_names import NAMES_FILE_RULE
 from clipseg.models.text.templates import TEMPLATE_SETS
-from clipseg.safe_loading import allow_unsafe_loading
+from clipseg.compat.safe_loading import allow_unsafe_loading
 from clipseg.utils import check_suffix, ensure_writable, load_image, terminate_as_interrupt
 from clipseg.utils.atomic import IMAGE_OUTPUT_SUFFIXES
 from clipseg.utils.image_io import MAX_PIXELS, set_max_pixels

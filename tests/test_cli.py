@@ -75,7 +75,7 @@ def test_one_bad_image_does_not_sink_its_batch(tmp_path, tiny_ckpt, capsys):
 
 def test_video_demo_takes_the_unsafe_flag_its_errors_advise(tmp_path, capsys):
     import importlib.util
-    from clipseg.safe_loading import allow_unsafe_loading
+    from clipseg.compat.safe_loading import allow_unsafe_loading
     spec = importlib.util.spec_from_file_location('video_demo', cli.__file__.replace(
         os.path.join('clipseg', 'cli.py'), os.path.join('demo', 'video_demo.py')))
     video_demo = importlib.util.module_from_spec(spec)

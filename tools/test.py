@@ -17,7 +17,7 @@ from clipseg.apis import find_config
 from clipseg.apis.inference import clip_config, is_detection_config
 from clipseg.datasets.coco_files import check_coco_files
 from clipseg.models.clip_loader import override_weights
-from clipseg.safe_loading import allow_unsafe_loading
+from clipseg.compat.safe_loading import allow_unsafe_loading
 from clipseg.utils.errors import run_cli
 
 

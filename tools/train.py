@@ -14,7 +14,7 @@ import clipseg  # noqa: F401  (registers clipseg into mmseg)
 from clipseg.apis import find_config
 from clipseg.apis.inference import is_detection_config
 from clipseg.datasets.coco_files import check_coco_files
-from clipseg.safe_loading import allow_unsafe_loading
+from clipseg.compat.safe_loading import allow_unsafe_loading
 from clipseg.utils.errors import run_cli
 
 

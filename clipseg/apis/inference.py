@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 
 from mmseg.registry import MODELS
-from .. import quiet
+from ..compat import quiet
 from ..models.clip_loader import override_weights
 from ..utils import load_image
 

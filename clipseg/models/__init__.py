@@ -15,6 +15,6 @@ __all__ = ['CLIPViT', 'CLIPResNet', 'build_clip_adapter', 'create_clip', 'Weight
            'PAMR', 'ZeroShotSegmentor', 'TextClassifier', 'parse_classes']
 
 if importlib.util.find_spec('mmdet') is not None:   # detection needs mmdet (in the onedl set)
-    from .. import quiet
+    from ..compat import quiet
     quiet.import_mmdet_quietly()
     from . import detectors  # noqa: F401,E402

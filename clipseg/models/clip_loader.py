@@ -15,7 +15,7 @@ import open_clip
 import torch
 from torch import nn
 
-from .. import quiet
+from ..compat import quiet
 
 HUB_HOST = ('huggingface.co', 443)
 

@@ -37,7 +37,7 @@ def test_train_with_tools_then_use_as_dinoiser_teacher(tmp_path, voc_mini):
     assert out.returncode == 0, log[-3000:]
     assert 'loss_bkg' in log and 'loss_self' in log
     found = FOUNDBackground(head=str(tmp_path / 'w' / 'iter_4.pth'), in_channels=32)
-    from clipseg.safe_loading import safe_load
+    from clipseg.compat.safe_loading import safe_load
     state = safe_load(tmp_path / 'w' / 'iter_4.pth')['state_dict']
     torch.testing.assert_close(found.head.weight, state['decoder.weight'])
     raw = torch.randn(1, 32, 5, 5)

@@ -54,7 +54,7 @@ class FOUNDBackground(nn.Module):
                     'valeoai/FOUND (data/weights/) on a machine with network access, train one with '
                     'configs/found/found_vit-s8_dino_train224_unlabelled.py, or set '
                     'background_teacher.head=None for FOUND\'s training-free discovery')
-            from ...safe_loading import safe_load
+            from ...compat.safe_loading import safe_load
             state = safe_load(os.path.expanduser(head))
             state = state.get('state_dict', state)            # a FOUNDDecoder Runner checkpoint
             state = state.get('decoder', state)               # the authors' {'decoder': ...}

@@ -3,7 +3,7 @@ import os
 import subprocess
 import sys
 
-from .conftest import REPO, write_tiny_config
+from ..conftest import REPO, write_tiny_config
 
 NOISE = ('Could not import OneDL', 'MultiScaleDeformableAttention', 'mmcv-lite',
          'No pretrained weights loaded', 'Using env variable')

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from clipseg import mmcv_ops_fallback
+from clipseg.compat import mmcv_ops as mmcv_ops_fallback
 
 pytestmark = pytest.mark.skipif(mmcv_ops_fallback.has_compiled_ops(),
                                 reason='a compiled mmcv is installed: the stand-in is not used')

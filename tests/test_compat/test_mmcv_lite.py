@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import clipseg  # noqa: F401
-from clipseg.mmcv_ops_fallback import TorchvisionOps, has_compiled_ops
+from clipseg.compat.mmcv_ops import TorchvisionOps, has_compiled_ops
 
 
 def test_stand_in_ops_without_a_compiled_mmcv():

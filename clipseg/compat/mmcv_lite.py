@@ -1,11 +1,12 @@
 """Fill the two gaps of the upstream OpenMMLab set (mmcv-lite + mmengine 0.10.7) on today's torch.
 
 1. mmcv-lite ships no compiled ops, yet ``mmseg.utils`` imports ``mmcv.ops`` at import time, which
-   imports ``mmcv._ext`` and checks that each op is there: ``clipseg.mmcv_ops_fallback`` stands in
-   (NMS and RoIAlign on torchvision, any other op failing when called, naming itself).
+   imports ``mmcv._ext`` and checks that each op is there: ``clipseg.compat.mmcv_ops`` stands in
+   (installed by ``compat.install`` before this runs).
 2. torch>=2.6 loads checkpoints with ``weights_only=True``; mmengine 0.10.7 checkpoints hold a
    ``HistoryBuffer`` and numpy scalars (mmengine issue #1655). We allow exactly those types with
-   ``torch.serialization.add_safe_globals``; safe loading stays on.
+   ``torch.serialization.add_safe_globals``, the one allow-list of ``safe_loading``; safe loading
+   stays on.
 
 Each step runs only when its upstream package is the one installed: with the onedl fork (the
 default) or a full mmcv build this module does nothing.
@@ -24,20 +25,12 @@ def _installed(dist_name: str) -> bool:
 
 
 def _allow_mmengine_checkpoint_types() -> None:
-    import numpy as np
     import torch
-    from mmengine.logging.history_buffer import HistoryBuffer
-    multiarray = np._core.multiarray if hasattr(np, '_core') else np.core.multiarray
-    dtype_classes = [type(np.dtype(t)) for t in ('float64', 'float32', 'int64', 'int32', 'bool')]
-    torch.serialization.add_safe_globals(
-        [HistoryBuffer, multiarray.scalar, multiarray._reconstruct, np.ndarray, np.dtype,
-         *dtype_classes])
+    from .safe_loading import runner_safe_globals
+    torch.serialization.add_safe_globals([t for t in runner_safe_globals() if not isinstance(t, tuple)])
 
 
 def apply() -> None:
     """Apply what the installed OpenMMLab set needs; idempotent, a no-op for the onedl fork."""
-    if _installed('mmcv-lite'):
-        from .mmcv_ops_fallback import install
-        install()
     if _installed('mmengine'):
         _allow_mmengine_checkpoint_types()

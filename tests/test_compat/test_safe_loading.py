@@ -7,9 +7,9 @@ import torch
 import clipseg
 from clipseg.models.clip_loader import load_checkpoint_into
 from clipseg.models.teachers import FOUNDBackground
-from clipseg.safe_loading import UnsafeCheckpointError, allow_unsafe_loading, safe_load
-from .conftest import TINY_VIT, write_tiny_config, write_tiny_dinoiser_config
-from .test_tools.test_test_py import run
+from clipseg.compat.safe_loading import UnsafeCheckpointError, allow_unsafe_loading, safe_load
+from ..conftest import TINY_VIT, write_tiny_config, write_tiny_dinoiser_config
+from ..test_tools.test_test_py import run
 
 
 class Payload:
@@ -54,7 +54,7 @@ def test_library_load_paths_refuse_the_payload(evil, tmp_path):
 
 
 def test_text_cache_file_with_a_payload_is_recomputed_not_run(tmp_path):
-    from .test_models.test_text_classifier import _cached
+    from ..test_models.test_text_classifier import _cached
     want = _cached(tmp_path)('cat,dog').queries
     (entry,) = tmp_path.glob('*.pt')
     marker = tmp_path / 'PAYLOAD_RAN'
@@ -77,7 +77,7 @@ def test_command_line_tools_refuse_the_payload(evil, tmp_path, tiny_ckpt, voc_mi
                 '--data-root', str(voc_mini), '--work-dir', str(tmp_path / 'wd')])
     assert test.returncode == 2 and 'posix.system' in test.stderr and not marker.exists()
     assert 'Traceback' not in test.stderr and test.stderr.strip().count('\n') == 0, test.stderr
-    from .test_tools.test_train_py import TRAIN_OVERRIDES
+    from ..test_tools.test_train_py import TRAIN_OVERRIDES
     train_cfg = write_tiny_dinoiser_config(
         tmp_path, 'configs/dinoiser/dinoiser_vit-b16_laion2b_train448_imagenet.py', name='train.py',
         extra=TRAIN_OVERRIDES)
@@ -86,7 +86,7 @@ def test_command_line_tools_refuse_the_payload(evil, tmp_path, tiny_ckpt, voc_mi
     assert train.returncode == 2 and 'posix.system' in train.stderr and not marker.exists()
     assert 'Traceback' not in train.stderr, train.stderr
     url = 'https://example.invalid/work/iter_4.pth'                    # --resume URL, cached copy
-    from clipseg.safe_loading import url_cache_path
+    from clipseg.compat.safe_loading import url_cache_path
     home = tmp_path / 'torch_home'
     os.makedirs(home / 'hub' / 'checkpoints')
     import shutil
@@ -126,7 +126,7 @@ def test_runner_checkpoint_types_load_without_the_opt_in(tmp_path):
 
 def _planted(url, payload):
     """Put a payload where the hub cache keeps ``url``'s download (a poisoned cache)."""
-    from clipseg.safe_loading import url_cache_path
+    from clipseg.compat.safe_loading import url_cache_path
     path = url_cache_path(url)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     torch.save(payload, path)
@@ -162,7 +162,7 @@ def test_every_remote_scheme_goes_through_the_safe_loader(hub_dir, tmp_path):
 
 
 def test_the_environment_opt_in_warns_like_the_flag(evil, monkeypatch):
-    import clipseg.safe_loading as sl
+    import clipseg.compat.safe_loading as sl
     path, marker = evil
     monkeypatch.setenv(sl.UNSAFE_ENV, '1')
     monkeypatch.setattr(sl, '_env_warned', False)
