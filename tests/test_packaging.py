@@ -3,6 +3,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 import clipseg
 from .conftest import REPO
 
@@ -25,6 +27,7 @@ def test_cli_lists_configs():
         f'clearclip_vit-l14_{w}_slide336' for w in ('datacomp', 'laion2b', 'metaclip', 'openai')]
 
 
+@pytest.mark.slow
 def test_non_editable_install_resolves_config_names_from_anywhere(tmp_path):
     target = tmp_path / 'site'
     build = subprocess.run([sys.executable, '-m', 'pip', 'install', '--no-deps', '--no-build-isolation',

@@ -90,6 +90,7 @@ def test_oracle_maps_score_full_map_through_cocometric(tmp_path, shapes):
     assert metrics['coco/bbox_mAP'] > 0.85 and metrics['coco/segm_mAP'] > 0.85, metrics
 
 
+@pytest.mark.slow
 def test_tools_test_py_runs_cocometric_and_names_a_missing_annotation_file(tmp_path, shapes):
     cfg = write_config(tmp_path, shapes)
     res = subprocess.run([sys.executable, 'tools/test.py', str(cfg), '--work-dir', str(tmp_path / 'w')],

@@ -1,4 +1,5 @@
 """A normal run prints none of the known third-party noise."""
+import pytest
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ def _run(args):
                           text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_help_and_a_demo_run_are_free_of_noise(tmp_path, tiny_ckpt, voc_mini):
     for args in (['demo/image_demo.py', '--help'], ['tools/test.py', '--help']):
         out = _run(args)

@@ -64,6 +64,7 @@ def test_text_cache_file_with_a_payload_is_recomputed_not_run(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_command_line_tools_refuse_the_payload(evil, tmp_path, tiny_ckpt, voc_mini):
     path, marker = evil
     img = voc_mini / 'JPEGImages' / '2011_000025.jpg'

@@ -7,6 +7,8 @@ from clipseg.cli import main
 from clipseg.models.clip_loader import create_clip
 from ..conftest import TOWER_FAMILIES, write_tiny_config
 
+pytestmark = pytest.mark.slow   # end-to-end runs: `pytest -m "not slow"` skips them
+
 CONFIG = {'vit': 'configs/naclip/naclip_vit-l14_openai_slide336.py',
           'coca': 'configs/maskclip/maskclip_vit-b16_laion2b_slide336.py',
           'clipa': 'configs/sclip/sclip_vit-b16_datacomp_slide336.py',

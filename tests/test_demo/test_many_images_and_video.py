@@ -1,4 +1,5 @@
 """Folder/glob/list runs of the image demo and the video demo, end to end on tiny random CLIPs."""
+import pytest
 import shutil
 
 import cv2
@@ -6,6 +7,8 @@ import numpy as np
 
 from ..conftest import write_tiny_config
 from ..test_tools.test_test_py import run
+
+pytestmark = pytest.mark.slow   # end-to-end runs: `pytest -m "not slow"` skips them
 
 CONFIG = 'configs/maskclip/maskclip_vit-b16_openai_slide336.py'
 

@@ -24,6 +24,7 @@ from ..conftest import REPO, write_tiny_config
 
 CHROMIUM, DRIVER = shutil.which('chromium'), shutil.which('chromedriver')
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.skipif(os.environ.get('CLIPSEG_BROWSER_TESTS') == '0',
                        reason='browser test turned off (CLIPSEG_BROWSER_TESTS=0)'),
     pytest.mark.skipif(not (CHROMIUM and DRIVER),

@@ -82,6 +82,7 @@ def test_compiled_backbone_keeps_labels_and_state_dict(attention):
 
 @pytest.mark.skipif(shutil.which('cc') is None and shutil.which('gcc') is None,
                     reason="torch.compile's inductor backend needs a C compiler on the CPU")
+@pytest.mark.slow
 def test_inductor_compiled_backbone_keeps_labels():
     torch._dynamo.reset()
     seg = tiny_segmentor(classes=[f'class {i}' for i in range(10)], mode='whole')

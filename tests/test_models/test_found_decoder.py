@@ -1,5 +1,6 @@
 """Training FOUND's decoder ourselves: the loss switches to self-training, and the checkpoint
 serves as CLIP-DINOiser's background teacher."""
+import pytest
 import torch
 
 from clipseg.models.teachers import DINOOutput, FOUNDBackground
@@ -19,6 +20,7 @@ def test_losses_switch_from_pseudo_labels_to_self_training():
     assert set(model.state_dict()) == {'decoder.weight', 'decoder.bias', 'steps'}
 
 
+@pytest.mark.slow
 def test_train_with_tools_then_use_as_dinoiser_teacher(tmp_path, voc_mini):
     cfg = tmp_path / 'found.py'
     cfg.write_text(

@@ -1,8 +1,11 @@
 """tools/benchmark.py runs end to end and writes its report (no timing is asserted)."""
+import pytest
 import json
 import sys
 
 from ..conftest import REPO
+
+pytestmark = pytest.mark.slow   # end-to-end runs: `pytest -m "not slow"` skips them
 
 
 def test_benchmark_writes_main_and_options_rows(tmp_path, monkeypatch):

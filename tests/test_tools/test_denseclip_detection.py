@@ -12,6 +12,8 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from ..conftest import REPO
 from .test_test_py import run
 
+pytestmark = pytest.mark.slow   # end-to-end runs: `pytest -m "not slow"` skips them
+
 RETINANET = 'configs/denseclip/denseclip_retinanet_tiny-rn_random_128x128_synthetic.py'
 MASK_RCNN = 'configs/denseclip/denseclip_mask-rcnn_tiny-rn_random_128x128_synthetic.py'
 

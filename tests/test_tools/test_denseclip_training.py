@@ -9,6 +9,8 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from ..conftest import REPO
 from .test_test_py import run
 
+pytestmark = pytest.mark.slow   # end-to-end runs: `pytest -m "not slow"` skips them
+
 CONFIG = 'configs/denseclip/denseclip_fpn_tiny-rn_random_128x128_300it_synthetic.py'
 
 

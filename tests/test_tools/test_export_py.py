@@ -1,6 +1,9 @@
 """ONNX export: onnxruntime's label maps equal PyTorch's on the voc_mini photos."""
+import pytest
 from ..conftest import write_tiny_config, write_tiny_dinoiser_config
 from .test_test_py import run
+
+pytestmark = pytest.mark.slow   # end-to-end runs: `pytest -m "not slow"` skips them
 
 
 def test_export_maskclip_and_dinoiser_and_check_with_onnxruntime(tmp_path, tiny_ckpt, voc_mini):

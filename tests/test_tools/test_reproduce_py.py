@@ -1,7 +1,10 @@
+import pytest
 import json
 
 from ..conftest import write_tiny_config
 from .test_test_py import run
+
+pytestmark = pytest.mark.slow   # end-to-end runs: `pytest -m "not slow"` skips them
 
 
 def test_reproduce_on_voc_mini_prints_the_table_and_names_missing_data(tmp_path, tiny_ckpt, voc_mini):

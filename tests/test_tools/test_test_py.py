@@ -1,8 +1,11 @@
+import pytest
 import os
 import subprocess
 import sys
 
 from ..conftest import REPO, write_tiny_config
+
+pytestmark = pytest.mark.slow   # end-to-end runs: `pytest -m "not slow"` skips them
 
 
 def run(args, extra_env=None, **kw):

@@ -1,7 +1,10 @@
+import pytest
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from ..conftest import REPO, write_tiny_dinoiser_config
 from .test_test_py import run
+
+pytestmark = pytest.mark.slow   # end-to-end runs: `pytest -m "not slow"` skips them
 
 TRAIN_OVERRIDES = """
 train_pipeline = [
