@@ -4,7 +4,6 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..models.text import ClassEmbeddings
@@ -32,11 +31,7 @@ class ExportedSegmentor(nn.Module):
         queries = queries if self.embeddings_input else self.queries
         emb = ClassEmbeddings(queries, self.query_class, self.names)
         scores = self.seg.window_logits(image, emb)[0]                      # (Q, H, W)
-        if self.seg.grid_output != 'probabilities':
-            scores = F.softmax(scores * self.seg.test_cfg['logit_scale'], dim=0)
-        K = len(self.names)
-        if queries.shape[0] != K:                           # max over each class's synonyms
-            scores = torch.stack([scores[self.query_class == k].amax(dim=0) for k in range(K)])
+        scores = self.seg.class_probs(scores, emb)                         # (K, H, W)
         return scores.argmax(dim=0), scores
 
 

@@ -131,7 +131,7 @@ def _recording(fn, calls):
 
 
 def test_banded_stitching_matches_full_interpolation():
-    from clipseg.models.segmentors.zero_shot import Window
+    from clipseg.models.segmentors.stitching import Window
     seg = tiny_segmentor(mode='whole', logit_scale=40.0, band_bytes=2 ** 12)
     emb = seg.class_embeddings()
     grid = torch.randn(3, 7, 9)

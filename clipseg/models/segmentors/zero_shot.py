@@ -1,6 +1,6 @@
 """Training-free open-vocabulary segmentor: CLIP dense features · class text embeddings."""
 import os
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -14,8 +14,10 @@ from ..backbones import build_clip_adapter
 from ..clip_loader import create_clip, pixel_mean_std
 from ..pamr import PAMR
 from ..text import ClassEmbeddings, TextClassifier
+from .class_probabilities import class_probabilities
 from .fast_backbone import FastBackbone, check_options
-from .windows import grid_to_window, resize_matrix, slide_windows
+from .stitching import Stitch, Window, stitch, stitched_rows
+from .windows import slide_windows
 
 OPENAI_MEAN = [0.48145466 * 255, 0.4578275 * 255, 0.40821073 * 255]
 OPENAI_STD = [0.26862954 * 255, 0.26130258 * 255, 0.27577711 * 255]
@@ -40,19 +42,6 @@ DEFAULT_TEST_CFG = dict(
     channels_last=False,   # backbone weights and crops in channels-last layout
     compile=False,         # torch.compile the backbone: True or a dict of torch.compile arguments
 )
-
-
-class Window(NamedTuple):
-    """One window of an image: its box (y1, x1, y2, x2) and (Q, gh, gw) grid logits."""
-    box: Tuple[int, int, int, int]
-    logits: Tensor
-
-
-class Stitch(NamedTuple):
-    """Separable form of an image's stitched logits: rows = gyᵀ @ parts (see ``stitch``)."""
-    gy: Tensor          # (G, H_out): all windows' grid rows → output rows
-    parts: Tensor       # (G, W_out * Q): grid rows already mapped to output columns
-    num_queries: int
 
 
 def weights_id(model_name: str, pretrained: Optional[str]) -> Optional[str]:
@@ -201,76 +190,22 @@ class ZeroShotSegmentor(BaseSegmentor):
 
     def stitch(self, windows: List[Window], image_hw: Tuple[int, int],
                out_shape: Tuple[int, int], valid_hw: Optional[Tuple[int, int]] = None) -> Stitch:
-        """Prepare the exact, separable form of: upsample every window's grid logits to the window,
-        average overlapping windows, resize the image to ``out_shape`` (all bilinear, linear maps).
-
-        Every window contributes Gyᵀ L Gx (Gy: its grid rows → output rows, Gx: grid columns →
-        output columns); windows of one row share Gy, so L Gx is summed per row of windows.
-        ``stitched_rows`` evaluates any band of output rows from the result. ``valid_hw``: the
-        part of the image that is not padding (``pad_to_minimum``); only it is resized."""
-        (H, W), (Ho, Wo) = image_hw, out_shape
-        h, w = valid_hw or image_hw
-        device = windows[0].logits.device
-        ph, pw = self.backbone.patch_size
-        count_y, count_x = torch.zeros(H, device=device), torch.zeros(W, device=device)
-        row_spans, col_spans = set(), set()
-        for win in windows:
-            row_spans.add((win.box[0], win.box[2]))
-            col_spans.add((win.box[1], win.box[3]))
-        for y1, y2 in row_spans:
-            count_y[y1:y2] += 1
-        for x1, x2 in col_spans:
-            count_x[x1:x2] += 1
-        if (count_y == 0).any() or (count_x == 0).any() or \
-                len(windows) != len(row_spans) * len(col_spans):
-            raise RuntimeError('windows must form a grid covering the image')  # counts separate
-        to_out_y = torch.zeros(H, Ho, device=device)                    # (H, Ho): average, resize
-        to_out_y[:h] = resize_matrix(h, Ho, device) / count_y[:h, None]
-        to_out_x = torch.zeros(W, Wo, device=device)
-        to_out_x[:w] = resize_matrix(w, Wo, device) / count_x[:w, None]
-
-        def placed(n_grid, patch, a, b, to_out):
-            up = grid_to_window(n_grid, b - a, patch, self.pad_mode, device)  # (g, b - a)
-            return up @ to_out[a:b]                                            # (g, out)
-
-        plan: Dict[Tuple[int, int], List] = {}
-        for win in windows:
-            y1, x1, y2, x2 = win.box
-            gx = placed(win.logits.shape[-1], pw, x1, x2, to_out_x)
-            part = torch.einsum('qhw,wx->hxq', win.logits, gx)                # (gh, Wo, Q)
-            if (y1, y2) in plan:
-                plan[(y1, y2)][1] += part
-            else:
-                plan[(y1, y2)] = [placed(win.logits.shape[-2], ph, y1, y2, to_out_y), part]
-        gy = torch.cat([v[0] for v in plan.values()])                        # (G, Ho)
-        parts = torch.cat([v[1] for v in plan.values()])                     # (G, Wo, Q)
-        return Stitch(gy, parts.flatten(1), parts.shape[2])
-
-    @staticmethod
-    def stitched_rows(plan: 'Stitch', r0: int, r1: int) -> Tensor:
-        """Rows ``r0:r1`` of the stitched logits, (Q, r1 - r0, W_out), as one matrix product."""
-        rows = plan.gy[:, r0:r1].t() @ plan.parts                            # (b, Wo * Q)
-        return rows.view(rows.shape[0], -1, plan.num_queries).permute(2, 0, 1)
+        """``stitching.stitch`` with this backbone's patch size and pad mode."""
+        return stitch(windows, image_hw, out_shape, self.backbone.patch_size, self.pad_mode,
+                      valid_hw)
 
     def image_logits(self, images: List[Tensor], emb: ClassEmbeddings) -> List[Tensor]:
         """Each (3, H_i, W_i) image → (Q, H_i, W_i) window-averaged logits at its own size."""
         out = []
         for img, windows in zip(images, self.run_windows(images, emb)):
             H, W = img.shape[-2:]
-            out.append(self.stitched_rows(self.stitch(windows, (H, W), (H, W)), 0, H))
+            out.append(stitched_rows(self.stitch(windows, (H, W), (H, W)), 0, H))
         return out
 
-    def _class_probs(self, logits: Tensor, emb: ClassEmbeddings) -> Tensor:
-        """(Q, ...) query scores → (K, ...) class probabilities (max over each class's synonyms)."""
-        if self.grid_output == 'probabilities':
-            probs = logits
-        else:
-            probs = F.softmax(logits * self.test_cfg['logit_scale'], dim=0)
-        if probs.shape[0] != emb.num_classes:
-            out = probs.new_zeros((emb.num_classes, *probs.shape[1:]))
-            index = emb.query_class.view(-1, *([1] * (probs.dim() - 1))).expand_as(probs)
-            probs = out.scatter_reduce(0, index, probs, reduce='amax', include_self=False)
-        return probs
+    def class_probs(self, logits: Tensor, emb: ClassEmbeddings) -> Tensor:
+        """(Q, ...) query scores → (K, ...) class probabilities (``class_probabilities``)."""
+        scale = None if self.grid_output == 'probabilities' else self.test_cfg['logit_scale']
+        return class_probabilities(logits, emb.query_class, emb.num_classes, scale)
 
     def _labels(self, probs: Tensor, dropped: Optional[Tensor]) -> Tensor:
         """(K, ...) probabilities → (...) labels with the area and probability thresholds."""
@@ -294,14 +229,14 @@ class ZeroShotSegmentor(BaseSegmentor):
         plan = self.stitch(windows, tuple(image.shape[-2:]), out_shape, valid_hw)
         Q, K = emb.queries.shape[0], emb.num_classes
         if self.pamr is not None:
-            full = self.stitched_rows(plan, 0, H)
+            full = stitched_rows(plan, 0, H)
             h, w = valid_hw or image.shape[-2:]
             img = F.interpolate(image[None, :, :h, :w].float(), size=out_shape, mode='bilinear',
                                 align_corners=False)
             full = self.pamr(img, full[None])[0]
             logits_rows = lambda r0, r1: full[:, r0:r1]  # noqa: E731
         else:
-            logits_rows = lambda r0, r1: self.stitched_rows(plan, r0, r1)  # noqa: E731
+            logits_rows = lambda r0, r1: stitched_rows(plan, r0, r1)  # noqa: E731
         band = max(1, int(cfg['band_bytes'] // (4 * max(Q, 1) * W * 2)))
         labels = torch.empty((H, W), dtype=torch.long, device=image.device)
         self.last_class_scores = None
@@ -313,7 +248,7 @@ class ZeroShotSegmentor(BaseSegmentor):
 
         def bands():
             for r0 in range(0, H, band):
-                yield r0, self._class_probs(logits_rows(r0, r0 + band), emb)
+                yield r0, self.class_probs(logits_rows(r0, r0 + band), emb)
 
         limit = cfg.get('max_logits_bytes')
         keep = cfg['keep_logits'] and (limit is None or 4 * K * H * W <= limit)
