@@ -26,9 +26,9 @@ def detect(model: torch.nn.Module, images: Union[ImageInput, Sequence[ImageInput
     if classes is not None:
         if not hasattr(model, 'set_classes'):
             raise ValueError(f'{type(model).__name__} is trained on its own classes '
-                             f'({len(model.class_names)}); it takes no new class list')
+                             f'({len(model.dataset_meta["classes"])}); it takes no new class list')
         model.set_classes(classes)
-    names = list(model.class_names() if callable(model.class_names) else model.class_names)
+    names = list(model.dataset_meta['classes'])
     pipeline = image_pipeline(model.cfg)
     arrays = [load_image(item) for item in items]
     results = []

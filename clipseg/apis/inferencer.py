@@ -4,30 +4,33 @@
     result = inferencer('photo.jpg', out_dir='out')        # mmseg's own call and outputs
     use_classes(inferencer, 'person,car,road')               # new classes for the next calls
 
-``MMSegInferencer`` takes no class list per call, so ``use_classes`` sets them on the model and on
-the visualiser (names and palette) in one step.
+``MMSegInferencer`` takes no class list per call, so ``use_classes`` sets them on the model, whose
+``dataset_meta`` (names and palette) mmseg's ``visualize()`` copies to the visualiser at every call
+(mmseg's ``init_model`` leaves Cityscapes' there for a model without a checkpoint).
 """
 import warnings
 from typing import Optional
 
 from mmseg.apis import MMSegInferencer
-from .inference import find_config
-from .visualize import make_palette
+from ..models.clip_loader import override_weights
+from .inference import clip_config, find_config
 
 
 def use_classes(inferencer: MMSegInferencer, classes) -> None:
     """Segment into ``classes`` ('a,b', a list or a names file) from the next call on."""
     inferencer.model.set_classes(classes)
-    names = inferencer.model.class_embeddings().names
-    palette = make_palette(len(names))[:, ::-1].tolist()     # BGR → RGB, mmseg's convention
-    inferencer.visualizer.dataset_meta = dict(classes=names, palette=palette)
+    inferencer.visualizer.dataset_meta = dict(inferencer.model.dataset_meta)
 
 
 def mmseg_inferencer(config_or_name, classes=None, checkpoint: Optional[str] = None,
-                     device: str = 'cpu', **kwargs) -> MMSegInferencer:
+                     device: str = 'cpu', weights: Optional[str] = None,
+                     **kwargs) -> MMSegInferencer:
     """An ``MMSegInferencer`` for a clipseg config (file, name or Config). CLIP weights come from
-    the config; ``checkpoint`` is a trained clipseg checkpoint (e.g. CLIP-DINOiser heads)."""
+    the config, or ``weights`` (an open_clip tag or a local file, as ``init_model``'s);
+    ``checkpoint`` is a trained clipseg checkpoint (e.g. CLIP-DINOiser heads)."""
     cfg = find_config(config_or_name)
+    if weights is not None:
+        override_weights(clip_config(cfg.model), weights)
     with warnings.catch_warnings():
         # not true of clipseg models: CLIP's weights come from the config, classes from the text
         warnings.filterwarnings('ignore', message='Checkpoint is not loaded')

@@ -1,22 +1,11 @@
 """Paint a label map over its image with a legend, and write outputs atomically."""
-import colorsys
 from typing import List, Sequence
 
 import cv2
 import numpy as np
 
 from ..utils.atomic import write_atomically
-
-
-def make_palette(num_classes: int) -> np.ndarray:
-    """(K, 3) uint8 BGR colours, well separated in hue and deterministic."""
-    colours = []
-    for i in range(num_classes):
-        hue = (i * 0.618033988749895) % 1.0
-        sat, val = (0.65, 0.95) if i % 2 == 0 else (0.9, 0.75)
-        r, g, b = colorsys.hsv_to_rgb(hue, sat, val)
-        colours.append((int(b * 255), int(g * 255), int(r * 255)))
-    return np.array(colours, dtype=np.uint8)
+from ..utils.palette import make_palette  # noqa: F401  (re-exported)
 
 
 def overlay(image: np.ndarray, labels: np.ndarray, names: Sequence[str], share: Sequence[float],

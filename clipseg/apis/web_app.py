@@ -20,7 +20,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..models.text import parse_classes
+from ..models.text import background_first, parse_classes
 from ..utils.image_io import check_pixels, max_pixels
 from .inference import DEFAULT_CONFIG, find_config, init_model, list_models, segment
 from .visualize import overlay, save_label_map
@@ -161,16 +161,15 @@ class WebDemo:
         if not (classes or '').strip():
             raise RequestError('no classes: type at least one class name')
         # the page's text is always names, never a file on the server
-        names = [';'.join(c) for c in parse_classes(classes.split(','))]
+        parsed = parse_classes(classes.split(','))
         if threshold and not background:
             raise RequestError("a probability threshold needs the 'background' class to fall back to")
-        if background and BACKGROUND not in {n for c in names for n in c.split(';')}:
-            names = [BACKGROUND] + names
+        if background:                       # class 0: typed or added
+            parsed = background_first(parsed, BACKGROUND)
+        names = [';'.join(c) for c in parsed]
         model = self.model(config, weights)
         bgr = np.ascontiguousarray(image[..., 2::-1])
-        with background_threshold(model, threshold if background else 0.0,
-                                  next(i for i, c in enumerate(names)
-                                       if BACKGROUND in c.split(';')) if background else 0):
+        with background_threshold(model, threshold if background else 0.0, 0):
             result = segment(model, bgr, classes=names)
         share, scores = result['pixel_share'], result['class_scores']
         picture = overlay(bgr, result['label_map'], result['classes'], share)[..., ::-1]

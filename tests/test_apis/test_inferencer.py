@@ -24,3 +24,26 @@ def test_mmseg_inferencer_on_a_voc_mini_photo(tmp_path, tiny_ckpt, voc_mini):
     res = inferencer(img)
     assert set(np.unique(res['predictions'])) <= {0, 1}
     assert inferencer.visualizer.dataset_meta['classes'] == ['sky', 'tree']
+
+
+def test_the_drawn_picture_uses_our_classes_and_colours(tmp_path, tiny_ckpt, voc_mini):
+    """mmseg's visualize() resets the visualiser from model.dataset_meta at every call: the
+    picture must carry our palette, not Cityscapes'. Also: CLIP weights by ``weights=``."""
+    from PIL import Image
+    cfg = tmp_path / 'tiny.py'
+    cfg.write_text(f"_base_ = ['{REPO}/configs/sclip/sclip_vit-b16_openai_slide336.py']\n"
+                   f"model = dict(clip=dict(model_name='tiny', model_cfg={TINY_VIT!r}), "
+                   "templates='a_photo_of')\n")
+    inferencer = clipseg.mmseg_inferencer(str(cfg), classes='person,car,bus,road',
+                                          weights=str(tiny_ckpt))
+    img = voc_mini / 'JPEGImages' / '2011_000025.jpg'
+    res = inferencer(str(img), return_vis=True)
+    assert inferencer.visualizer.dataset_meta['classes'] == ['person', 'car', 'bus', 'road']
+    vis = res['visualization'].astype(np.float64)
+    photo = np.asarray(Image.open(img).convert('RGB'), dtype=np.float64)
+    alpha = inferencer.visualizer.alpha
+    labels = res['predictions']
+    palette = np.array(inferencer.model.dataset_meta['palette'], dtype=np.float64)
+    for k in np.unique(labels):
+        drawn = (vis[labels == k] - (1 - alpha) * photo[labels == k]) / alpha   # the colour painted
+        assert np.median(np.abs(drawn - palette[k]).max(axis=1)) < 3, (k, np.median(drawn, axis=0))

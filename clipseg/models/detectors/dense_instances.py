@@ -101,7 +101,9 @@ class DenseInstanceDetector(BaseDetector):
                                      std=seg.data_preprocessor.std.flatten().tolist())
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.segmentor = seg
+        seg.test_cfg.update(keep_logits=True, max_logits_bytes=None)  # full maps: scores per instance
         self.background = background
+        self._update_meta()
         self.min_area, self.prob_thr = min_area, prob_thr
         self.nms_iou, self.max_per_img = nms_iou, max_per_img
 
@@ -109,13 +111,16 @@ class DenseInstanceDetector(BaseDetector):
         """Free-text classes (``'a,b'``, list or names file), as for the segmentor. A
         ``'background'`` class (yours if you name one, else the word) goes in front: it takes the
         pixels no class explains and gives no instances; labels index the other classes."""
-        from ..text import parse_classes
-        parsed = parse_classes(classes)
-        is_bg = ['background' in [n.lower() for n in c] for c in parsed]
-        background = [';'.join(c) for c, bg in zip(parsed, is_bg) if bg] or ['background']
-        self.segmentor.set_classes(background + [';'.join(c) for c, bg in zip(parsed, is_bg)
-                                                 if not bg])
+        from ..text import background_first, parse_classes
+        self.segmentor.set_classes([';'.join(c) for c in background_first(parse_classes(classes))])
         self.background = 1
+        self._update_meta()
+
+    def _update_meta(self) -> None:
+        """``dataset_meta``: the classes instances are labelled with (no background), palette."""
+        meta = self.segmentor.dataset_meta
+        self.dataset_meta = None if meta is None else dict(
+            classes=meta['classes'][self.background:], palette=meta['palette'][self.background:])
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         """A checkpoint of the wrapped segmentor (e.g. CLIP-DINOiser heads, keys without
@@ -136,13 +141,12 @@ class DenseInstanceDetector(BaseDetector):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def class_names(self):
-        return self.segmentor.class_embeddings().names[self.background:]
+        return self.dataset_meta['classes']
 
     def predict(self, batch_inputs: Tensor, batch_data_samples, rescale: bool = True):
         seg_samples = [SegDataSample(metainfo=dict(
             img_shape=s.img_shape, ori_shape=s.ori_shape, pad_shape=s.get('pad_shape', s.img_shape)))
             for s in batch_data_samples]
-        self.segmentor.test_cfg.update(keep_logits=True, max_logits_bytes=None)  # maps per instance
         for det, seg in zip(batch_data_samples, self.segmentor.predict(batch_inputs, seg_samples)):
             found = instances_from_maps(seg.seg_logits.data, seg.pred_sem_seg.data[0],
                                         range(self.background), self.min_area, self.prob_thr,

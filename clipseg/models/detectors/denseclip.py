@@ -11,6 +11,7 @@ from mmdet.models.detectors import MaskRCNN, RetinaNet
 from mmdet.registry import MODELS as DET_MODELS
 from ..clip_loader import create_clip
 from ..context_decoder import ContextDecoder
+from ...utils.palette import rgb_palette
 from ..text import parse_classes
 from ..text.context_encoder import ContextTextEncoder, context_aware_scores
 from ..text.text_tower import TextTower
@@ -30,6 +31,7 @@ class DenseCLIPDetection:
                         context_decoder: dict, tau: float, aux_weight: float, model, tokenizer):
         names = [n[0] for n in parse_classes(class_names)]
         self.class_names = names
+        self.dataset_meta = dict(classes=names, palette=rgb_palette(len(names)))
         self.prompt = ContextTextEncoder(TextTower(model), tokenizer, names, n_ctx=n_ctx,
                                          name_length=name_length)
         proj = self.prompt.text_projection

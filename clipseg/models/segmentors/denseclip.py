@@ -6,6 +6,7 @@ from mmengine.config import ConfigDict
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from ..clip_loader import create_clip
+from ...utils.palette import rgb_palette
 from ..text import parse_classes
 from ..text.text_tower import TextTower
 from .trained_parts import TrainedParts
@@ -45,6 +46,7 @@ class DenseCLIP(TrainedParts, EncoderDecoder):
         kwargs['test_cfg'] = ConfigDict(kwargs.get('test_cfg') or dict(mode='whole'))
         super().__init__(backbone=backbone, decode_head=decode_head,
                          data_preprocessor=data_preprocessor, **kwargs)
+        self.dataset_meta = dict(classes=names, palette=rgb_palette(len(names)))
         self.init_trained_parts(allow_random_heads)
 
     def encode_decode(self, inputs, batch_img_metas):

@@ -13,7 +13,8 @@ from mmseg.structures import SegDataSample
 from ..backbones import build_clip_adapter
 from ..clip_loader import create_clip, pixel_mean_std
 from ..pamr import PAMR
-from ..text import ClassEmbeddings, TextClassifier
+from ...utils.palette import rgb_palette
+from ..text import ClassEmbeddings, TextClassifier, parse_classes
 from .class_probabilities import class_probabilities
 from .fast_backbone import FastBackbone, check_options
 from .stitching import Stitch, Window, stitch, stitched_rows
@@ -110,14 +111,25 @@ class ZeroShotSegmentor(BaseSegmentor):
         self.fast_backbone = FastBackbone()
         steps = self.test_cfg['pamr_steps']
         self.pamr = PAMR(steps, self.test_cfg['pamr_dilations']) if steps else None
-        self.class_names = class_names
+        self.class_names, self.dataset_meta = None, None
+        if class_names is not None:
+            self.class_names, self.dataset_meta = self._parse_classes(class_names)
         self.align_corners = False
 
     # ----- classes -----------------------------------------------------------------------------
+    def _parse_classes(self, class_names):
+        """Parse once (a names file is read here, once) → the ``'name;synonym'`` strings and the
+        ``dataset_meta`` (names and palette) that the visualiser, the inferencer, ``detect`` and
+        the web page read."""
+        parsed = parse_classes(class_names, self.text_encoder.allow_shared_names)
+        meta = dict(classes=[names[0] for names in parsed], palette=rgb_palette(len(parsed)))
+        return [';'.join(names) for names in parsed], meta
+
     def set_classes(self, class_names) -> None:
         """Use these classes from now on (names file, ``'a,b'`` or list; ``;`` joins synonyms)."""
-        self.text_encoder(class_names)  # validate (and cache) now, not at the first image
-        self.class_names = class_names
+        names, meta = self._parse_classes(class_names)
+        self.text_encoder(names)  # validate (and cache) now, not at the first image
+        self.class_names, self.dataset_meta = names, meta
 
     def class_embeddings(self) -> ClassEmbeddings:
         if self.class_names is None:

@@ -67,3 +67,13 @@ def parse_classes(classes: ClassList, allow_shared_names: bool = False) -> List[
     if not parsed:
         raise ValueError('class list is empty: pass at least one class name')
     return parsed
+
+
+def background_first(parsed: List[List[str]], word: str = 'background') -> List[List[str]]:
+    """Parsed classes with the one that names ``word`` (any synonym, any case) moved to the
+    front, or a new ``[word]`` class put there: the convention of SCLIP's lists, where class 0
+    takes the pixels no other class explains."""
+    for i, names in enumerate(parsed):
+        if word in (n.lower() for n in names):
+            return [names] + parsed[:i] + parsed[i + 1:]
+    return [[word]] + list(parsed)
