@@ -20,6 +20,7 @@ from clipseg.cli import apply_limits, class_list
 from clipseg.models.text.class_names import NAMES_FILE_RULE
 from clipseg.utils import check_suffix, ensure_writable, terminate_as_interrupt
 from clipseg.utils.atomic import temp_path
+from clipseg.utils.image_io import check_pixels
 
 
 def blend(frame, labels, palette, opacity):
@@ -43,8 +44,9 @@ def main(argv=None) -> int:
     parser.add_argument('--unsafe-load', action='store_true',
                         help='UNSAFE: load checkpoints with full pickle (can run code); only for '
                              'files you trust')
+    parser.add_argument('--max-pixels', type=int, default=None,
+                        help='refuse frames with more pixels (default 89,478,485; 0: no limit)')
     args = parser.parse_args(argv)
-    args.max_pixels = None
     apply_limits(args)
 
     capture = cv2.VideoCapture(args.video)
@@ -55,6 +57,7 @@ def main(argv=None) -> int:
     size = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
     total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
     try:
+        check_pixels(size[0], size[1], f'video {args.video!r} frames')
         check_suffix(args.out, '--out', ('.mp4', '.avi'))
         ensure_writable(args.out, '--out')
         classes = class_list(args)

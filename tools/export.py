@@ -21,7 +21,7 @@ import clipseg
 from clipseg.apis.export import check_onnx, export_onnx
 from clipseg.apis.inference import image_pipeline
 from clipseg.apis.inputs import expand_inputs
-from clipseg.utils import ensure_writable, load_image
+from clipseg.utils import check_suffix, ensure_writable, load_image
 from clipseg.utils.errors import run_cli
 
 
@@ -49,6 +49,7 @@ def main(argv=None) -> int:
     parser.add_argument('--random-heads', action='store_true', help='export untrained heads on purpose')
     args = parser.parse_args(argv)
     try:
+        check_suffix(args.out, '--out', ('.onnx',))
         ensure_writable(args.out, '--out')
         options = dict(args.cfg_options or {})
         if args.random_heads:

@@ -8,9 +8,11 @@ pretrained tag or a file of the operator's weights folder (by file name). Errors
 carry no server paths; each request's label-map file is removed once the page has it; images
 above the pixel limit are refused.
 """
+import atexit
 import logging
 import os
 import re
+import shutil
 import tempfile
 import threading
 import uuid
@@ -71,7 +73,10 @@ class WebDemo:
                  weights_dir: Optional[str] = None, keep_outputs: float = 60.0):
         self.checkpoint, self.device, self.keep_outputs = checkpoint, device, keep_outputs
         self.random_heads, self.templates = random_heads, templates
-        self.out_dir = out_dir or tempfile.mkdtemp(prefix='clipseg_web_')
+        self.out_dir = out_dir
+        if out_dir is None:                       # ours: removed with what is left in it at exit
+            self.out_dir = tempfile.mkdtemp(prefix='clipseg_web_')
+            atexit.register(shutil.rmtree, self.out_dir, True)
         self.configs: Dict[str, str] = {name: name for name in list_models()}
         self.config = self._add_config(config)
         for extra in configs:
