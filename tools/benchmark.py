@@ -189,7 +189,7 @@ def section_main(args, floors):
 
 
 def section_text(args):
-    from clipseg.models.clip_loader import create_clip
+    from clipseg.models.clip.loader import create_clip
     from clipseg.models.text import TextClassifier, read_class_file
     names = read_class_file(os.path.join(os.path.dirname(__file__), '..', 'configs', '_base_',
                                          'datasets', 'class_names', 'coco_stuff171.txt'))

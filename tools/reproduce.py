@@ -25,8 +25,7 @@ from mmengine.dist import get_rank
 
 import clipseg  # noqa: F401  (registers clipseg into mmseg)
 from clipseg.apis.inference import BENCHMARKS as DATASETS
-from clipseg.apis.inference import CONFIG_ROOT
-from clipseg.models.clip_loader import override_weights
+from clipseg.apis.inference import CONFIG_ROOT, load_config
 from clipseg.utils.errors import run_cli
 
 METHODS = ('sclip', 'naclip', 'clearclip', 'maskclip', 'dinoiser', 'vanilla')
@@ -104,12 +103,8 @@ def missing_data(cfg: Config, data: str):
 
 def evaluate(path: Path, args, method: str, index: int) -> float:
     from mmengine.runner import Runner
-    cfg = Config.fromfile(str(path))
+    cfg = load_config(str(path), args.weights, args.cfg_options)
     cfg.launcher = args.launcher
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.weights:
-        override_weights(cfg.model.clip, args.weights)
     for item in args.checkpoint:
         name, _, ckpt = item.partition('=')
         if name == method:

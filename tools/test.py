@@ -13,10 +13,8 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import clipseg  # noqa: F401  (registers clipseg into mmseg)
-from clipseg.apis import find_config
-from clipseg.apis.inference import clip_config, is_detection_config
+from clipseg.apis.inference import is_detection_config, load_config
 from clipseg.datasets.coco_files import check_coco_files
-from clipseg.models.clip_loader import override_weights
 from clipseg.compat.safe_loading import allow_unsafe_loading
 from clipseg.utils.errors import run_cli
 
@@ -45,12 +43,8 @@ def main():
     args = parse_args()
     if args.unsafe_load:
         allow_unsafe_loading()
-    cfg: Config = find_config(args.config)
+    cfg: Config = load_config(args.config, args.weights, args.cfg_options)
     cfg.launcher = args.launcher
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.weights:
-        override_weights(clip_config(cfg.model), args.weights)
     if args.data_root:
         cfg.test_dataloader.dataset.data_root = args.data_root
     if is_detection_config(cfg):

@@ -11,8 +11,7 @@ from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 import clipseg  # noqa: F401  (registers clipseg into mmseg)
-from clipseg.apis import find_config
-from clipseg.apis.inference import is_detection_config
+from clipseg.apis.inference import is_detection_config, load_config
 from clipseg.datasets.coco_files import check_coco_files
 from clipseg.compat.safe_loading import allow_unsafe_loading
 from clipseg.utils.errors import run_cli
@@ -53,10 +52,8 @@ def main():
     args = parse_args()
     if args.unsafe_load:
         allow_unsafe_loading()
-    cfg = find_config(args.config)
+    cfg = load_config(args.config, cfg_options=args.cfg_options)
     cfg.launcher = args.launcher
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
     if args.data_root:
         for loop in ('train', 'val', 'test'):
             if cfg.get(f'{loop}_dataloader'):

@@ -11,7 +11,7 @@ from mmengine.dataset import Compose, pseudo_collate
 
 from mmseg.registry import MODELS
 from ..compat import quiet
-from ..models.clip_loader import override_weights
+from ..models.clip import override_weights
 from ..utils import load_image
 
 SOURCE_CONFIGS = Path(__file__).resolve().parents[2] / 'configs'    # a source checkout
@@ -81,19 +81,9 @@ def init_model(config_or_name: Union[str, os.PathLike, Config] = DEFAULT_CONFIG,
         device: ``'cpu'``, ``'cuda'``, ``'cuda:1'``...
         classes: class list to use instead of the config's.
     """
-    cfg = find_config(config_or_name)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    if weights is not None:
-        override_weights(clip_config(cfg.model), weights)
-    from mmengine.registry import init_default_scope
-    if is_detection_config(cfg):    # each world builds under its own scope, whatever came before
-        from mmdet.registry import MODELS as DET_MODELS
-        init_default_scope('mmdet')
-        model = DET_MODELS.build(cfg.model)
-    else:
-        init_default_scope('mmseg')
-        model = MODELS.build(cfg.model)
+    cfg = load_config(config_or_name, weights, cfg_options)
+    registry = enter_world(cfg)     # each world builds under its own scope, whatever came before
+    model = registry.build(cfg.model)
     if checkpoint is not None:
         from mmengine.runner import load_checkpoint
         load_checkpoint(model, checkpoint, map_location='cpu', strict=False)
@@ -101,6 +91,31 @@ def init_model(config_or_name: Union[str, os.PathLike, Config] = DEFAULT_CONFIG,
         model.set_classes(classes)
     model.cfg = cfg
     return model.to(device).eval()
+
+
+def load_config(config_or_name, weights: Optional[str] = None,
+                cfg_options: Optional[dict] = None) -> Config:
+    """The config with the user's overrides, in the one order every entry point uses
+    (``init_model``, the inferencer, ``tools/test.py``, ``tools/reproduce.py``): ``cfg_options``
+    first, then the CLIP ``weights`` (a tag, a local file or an hf-hub name)."""
+    cfg = find_config(config_or_name)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if weights:
+        override_weights(clip_config(cfg.model), weights)
+    return cfg
+
+
+def enter_world(cfg: Config):
+    """Make the config's world (``default_scope``: mmseg or mmdet) the current scope; → the
+    registry its models build from."""
+    from mmengine.registry import init_default_scope
+    if is_detection_config(cfg):
+        from mmdet.registry import MODELS as DET_MODELS
+        init_default_scope('mmdet')
+        return DET_MODELS
+    init_default_scope('mmseg')
+    return MODELS
 
 
 def clip_config(model_cfg: dict) -> dict:
@@ -129,8 +144,7 @@ def image_pipeline(cfg: Config) -> Compose:
         elif name == 'LoadAnnotations':
             continue
         steps.append(step)
-    from mmengine.registry import init_default_scope
-    init_default_scope('mmdet' if is_detection_config(cfg) else 'mmseg')
+    enter_world(cfg)
     return Compose(steps)
 
 

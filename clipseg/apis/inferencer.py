@@ -12,8 +12,7 @@ import warnings
 from typing import Optional
 
 from mmseg.apis import MMSegInferencer
-from ..models.clip_loader import override_weights
-from .inference import clip_config, find_config
+from .inference import load_config
 
 
 def use_classes(inferencer: MMSegInferencer, classes) -> None:
@@ -28,9 +27,7 @@ def mmseg_inferencer(config_or_name, classes=None, checkpoint: Optional[str] = N
     """An ``MMSegInferencer`` for a clipseg config (file, name or Config). CLIP weights come from
     the config, or ``weights`` (an open_clip tag or a local file, as ``init_model``'s);
     ``checkpoint`` is a trained clipseg checkpoint (e.g. CLIP-DINOiser heads)."""
-    cfg = find_config(config_or_name)
-    if weights is not None:
-        override_weights(clip_config(cfg.model), weights)
+    cfg = load_config(config_or_name, weights)
     with warnings.catch_warnings():
         # not true of clipseg models: CLIP's weights come from the config, classes from the text
         warnings.filterwarnings('ignore', message='Checkpoint is not loaded')

@@ -2,7 +2,7 @@ import importlib.util
 
 from .attention import *  # noqa: F401,F403
 from .backbones import CLIPResNet, CLIPViT, build_clip_adapter
-from .clip_loader import WeightsUnavailableError, create_clip
+from .clip import WeightsUnavailableError, create_clip
 from .data_preprocessor import MixedSizeSegDataPreProcessor
 from .context_decoder import ContextDecoder
 from .heads import DenseCLIPHead

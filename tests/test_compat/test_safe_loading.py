@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import clipseg
-from clipseg.models.clip_loader import load_checkpoint_into
+from clipseg.models.clip.loader import load_checkpoint_into
 from clipseg.models.teachers import FOUNDBackground
 from clipseg.compat.safe_loading import UnsafeCheckpointError, allow_unsafe_loading, safe_load
 from ..conftest import TINY_VIT, write_tiny_config, write_tiny_dinoiser_config

@@ -4,7 +4,7 @@ import torch
 from PIL import Image
 
 from clipseg.cli import main
-from clipseg.models.clip_loader import create_clip
+from clipseg.models.clip.loader import create_clip
 from ..conftest import TOWER_FAMILIES, write_tiny_config
 
 pytestmark = pytest.mark.slow   # end-to-end runs: `pytest -m "not slow"` skips them

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from clipseg.models import CLIPResNet, CLIPViT
 from clipseg.models.attention import SHORT_NAMES, build_attention
 from clipseg.models.attention.naclip import gaussian_neighbourhood
-from clipseg.models.clip_loader import create_clip
+from clipseg.models.clip.loader import create_clip
 from ..conftest import TINY_RN, TINY_VIT
 
 VARIANTS = sorted(SHORT_NAMES)

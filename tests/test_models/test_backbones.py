@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from clipseg.models import CLIPResNet, CLIPViT
-from clipseg.models.clip_loader import create_clip
+from clipseg.models.clip.loader import create_clip
 from ..conftest import TINY_RN, TINY_VIT
 
 

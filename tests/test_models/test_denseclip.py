@@ -4,7 +4,7 @@ import torch.nn.functional as F
 from mmengine.structures import PixelData
 
 from clipseg.models import ContextDecoder
-from clipseg.models.clip_loader import create_clip
+from clipseg.models.clip.loader import create_clip
 from clipseg.models.text.context_encoder import ContextTextEncoder, pixel_text_scores
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
@@ -234,7 +234,7 @@ def test_schedule_is_poly_over_all_iterations_with_the_warmup_multiplied_in():
 
 
 def test_denseclip_loads_clip_once(monkeypatch):
-    import clipseg.models.clip_loader as loader
+    import clipseg.models.clip.loader as loader
     calls = []
     original = loader.create_clip
 

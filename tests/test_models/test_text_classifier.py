@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from clipseg.models.clip_loader import create_clip
+from clipseg.models.clip.loader import create_clip
 from clipseg.models.text import TextClassifier, parse_classes
 from ..conftest import TINY_VIT
 

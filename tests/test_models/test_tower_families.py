@@ -7,7 +7,7 @@ import torch
 
 from clipseg.models.backbones import (CLIPResNet, CLIPViT, TimmConvNeXt, TimmViT, adapter_class,
                                       build_clip_adapter)
-from clipseg.models.clip_loader import create_clip, file_preprocess_cfg, pixel_mean_std
+from clipseg.models.clip.loader import create_clip, file_preprocess_cfg, pixel_mean_std
 from ..conftest import TOWER_FAMILIES, tiny_segmentor
 
 VARIANTS = ('vanilla', 'maskclip', 'sclip', 'clearclip', 'naclip')

@@ -10,7 +10,7 @@ from timm.layers import drop_path
 
 from mmseg.registry import MODELS
 from ..attention import LastBlockAttention, build_attention
-from ..clip_loader import create_clip
+from ..clip import create_clip
 from .clip_tower import PAD_MODES, CLIPTowerAdapter, pad_to_patches
 
 

@@ -7,7 +7,7 @@ from torch import Tensor, nn
 from mmseg.registry import MODELS
 from ..attention import LastBlockAttention, build_attention
 from ..attention.vanilla import VanillaAttention
-from ..clip_loader import create_clip
+from ..clip import create_clip
 from .clip_tower import PAD_MODES, CLIPTowerAdapter, pad_to_patches
 
 

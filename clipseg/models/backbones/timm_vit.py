@@ -8,7 +8,7 @@ from torch import Tensor, nn
 
 from mmseg.registry import MODELS
 from ..attention import LastBlockAttention, build_attention
-from ..clip_loader import create_clip
+from ..clip import create_clip
 from .clip_tower import PAD_MODES, CLIPTowerAdapter, pad_to_patches
 from .clip_vit import merge_heads, split_heads
 

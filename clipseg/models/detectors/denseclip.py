@@ -9,7 +9,7 @@ from torch import Tensor
 
 from mmdet.models.detectors import MaskRCNN, RetinaNet
 from mmdet.registry import MODELS as DET_MODELS
-from ..clip_loader import create_clip
+from ..clip import create_clip
 from ..context_decoder import ContextDecoder
 from ...utils.palette import rgb_palette
 from ..text import parse_classes

@@ -7,7 +7,7 @@ from torch import Tensor
 
 from mmseg.models.decode_heads import FPNHead
 from mmseg.registry import MODELS
-from ..clip_loader import create_clip
+from ..clip import create_clip
 from ..context_decoder import ContextDecoder
 from ..text import parse_classes
 from ..text.context_encoder import ContextTextEncoder, context_aware_scores

@@ -5,12 +5,11 @@ from mmengine.config import ConfigDict
 
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
-from ..clip_loader import create_clip
+from ..clip import create_clip, pixel_mean_std
 from ...utils.palette import rgb_palette
 from ..text import parse_classes
 from ..text.text_tower import TextTower
 from .trained_parts import TrainedParts
-from .zero_shot import OPENAI_MEAN, OPENAI_STD
 
 
 @MODELS.register_module()
@@ -40,9 +39,10 @@ class DenseCLIP(TrainedParts, EncoderDecoder):
         names = [n[0] for n in parse_classes(class_names)]
         decode_head = dict(decode_head, clip=clip, class_names=names, num_classes=len(names),
                            clip_model=TextTower(model), tokenizer=tokenizer)
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='mmseg.SegDataPreProcessor', mean=OPENAI_MEAN,
-                                     std=OPENAI_STD, bgr_to_rgb=True, pad_val=0, seg_pad_val=255)
+        if data_preprocessor is None:   # the weights' own mean/std (open_clip's preprocess_cfg)
+            mean, std = pixel_mean_std(model)
+            data_preprocessor = dict(type='mmseg.SegDataPreProcessor', mean=mean, std=std,
+                                     bgr_to_rgb=True, pad_val=0, seg_pad_val=255)
         kwargs['test_cfg'] = ConfigDict(kwargs.get('test_cfg') or dict(mode='whole'))
         super().__init__(backbone=backbone, decode_head=decode_head,
                          data_preprocessor=data_preprocessor, **kwargs)

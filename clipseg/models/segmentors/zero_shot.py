@@ -1,5 +1,4 @@
 """Training-free open-vocabulary segmentor: CLIP dense features · class text embeddings."""
-import os
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -11,7 +10,7 @@ from mmseg.models.segmentors import BaseSegmentor
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from ..backbones import build_clip_adapter
-from ..clip_loader import create_clip, pixel_mean_std
+from ..clip import create_clip, pixel_mean_std, weights_id
 from ..pamr import PAMR
 from ...utils.palette import rgb_palette
 from ..text import ClassEmbeddings, TextClassifier, parse_classes
@@ -20,8 +19,6 @@ from .fast_backbone import FastBackbone, check_options
 from .stitching import Stitch, Window, stitch, stitched_rows
 from .windows import slide_windows
 
-OPENAI_MEAN = [0.48145466 * 255, 0.4578275 * 255, 0.40821073 * 255]
-OPENAI_STD = [0.26862954 * 255, 0.26130258 * 255, 0.27577711 * 255]
 
 DEFAULT_TEST_CFG = dict(
     mode='slide',          # 'slide' or 'whole'
@@ -43,16 +40,6 @@ DEFAULT_TEST_CFG = dict(
     channels_last=False,   # backbone weights and crops in channels-last layout
     compile=False,         # torch.compile the backbone: True or a dict of torch.compile arguments
 )
-
-
-def weights_id(model_name: str, pretrained: Optional[str]) -> Optional[str]:
-    """A string naming the weights for cache keys; ``None`` for random weights."""
-    if not pretrained:
-        return None
-    if os.path.isfile(pretrained):
-        st = os.stat(pretrained)
-        return f'{os.path.abspath(pretrained)}:{st.st_size}:{int(st.st_mtime)}'
-    return f'{model_name}:{pretrained}'
 
 
 @MODELS.register_module()

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from mmseg.registry import MODELS
 from ..backbones.clip_vit import resize_pos_embed
-from ..clip_loader import WeightsUnavailableError, _offline
+from ..clip import WeightsUnavailableError, _offline
 
 
 class DINOOutput(NamedTuple):

@@ -2,8 +2,8 @@ import importlib.util
 import pytest
 import torch
 
-from clipseg.models.clip_loader import WeightsUnavailableError, create_clip
-from ..conftest import TINY_RN, TINY_VIT
+from clipseg.models.clip.loader import WeightsUnavailableError, create_clip
+from ...conftest import TINY_RN, TINY_VIT
 
 
 def test_offline_tag_fails_at_once_with_clear_message(monkeypatch):
@@ -53,7 +53,7 @@ def test_offline_hf_hub_name_fails_at_once(monkeypatch):
 # ----- QuickGELU: a local copy of a tag's weights builds the tag's model -------------------------
 def test_file_of_openai_weights_builds_the_tags_model(tmp_path):
     import open_clip
-    from clipseg.models.clip_loader import override_weights
+    from clipseg.models.clip.loader import override_weights
     tag_gelu = open_clip.get_pretrained_cfg('ViT-B-32', 'openai')['quick_gelu']
     assert tag_gelu is True
     torch.manual_seed(0)
@@ -72,7 +72,7 @@ def test_file_of_openai_weights_builds_the_tags_model(tmp_path):
 
 
 def test_quick_gelu_that_contradicts_a_tag_is_an_error_and_tags_decide():
-    from clipseg.models.clip_loader import override_weights
+    from clipseg.models.clip.loader import override_weights
     with pytest.raises(ValueError, match='contradicts .*trained with GELU'):
         create_clip('ViT-B-16', 'laion2b_s34b_b88k', quick_gelu=True)
     cfg = override_weights(dict(model_name='ViT-B-16', pretrained='openai', quick_gelu=True),
@@ -82,7 +82,7 @@ def test_quick_gelu_that_contradicts_a_tag_is_an_error_and_tags_decide():
 
 def test_every_config_with_openai_weights_states_quick_gelu():
     from mmengine.config import Config
-    from ..conftest import REPO
+    from ...conftest import REPO
     checked = 0
     for path in sorted((REPO / 'configs').rglob('*.py')):
         if '_base_' in path.parts:
@@ -100,7 +100,7 @@ def test_every_config_with_openai_weights_states_quick_gelu():
 
 def test_normalisation_comes_from_the_weights_preprocess_config(monkeypatch):
     import open_clip
-    from clipseg.models.clip_loader import pixel_mean_std
+    from clipseg.models.clip.loader import pixel_mean_std
     from mmseg.registry import MODELS
     model = open_clip.CLIP(**TINY_VIT)
     assert pixel_mean_std(model)[0][0] == pytest.approx(0.48145466 * 255)   # no config: OpenAI's
@@ -111,3 +111,18 @@ def test_normalisation_comes_from_the_weights_preprocess_config(monkeypatch):
     seg = MODELS.build(dict(type='ZeroShotSegmentor', clip=dict(model_name='siglip-like')))
     assert seg.data_preprocessor.mean.flatten().tolist() == [127.5] * 3
     assert seg.data_preprocessor.std.flatten().tolist() == [127.5] * 3
+
+
+def test_one_place_decides_file_or_tag(tmp_path, monkeypatch):
+    """A tag stays a tag even with a file of its name in the working folder; paths and
+    checkpoint suffixes are files; the cache id of a file names its path, size and time."""
+    from clipseg.models.clip import weights_id, weights_source
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'openai').write_text('not weights')
+    (tmp_path / 'mine').write_bytes(b'x' * 10)
+    assert weights_source('openai') == 'tag' and weights_source(None) is None
+    assert weights_source('mine') == 'file' and weights_source('a/b') == 'file'
+    assert weights_source('w.safetensors') == 'file' and weights_source('hf-hub:o/r') == 'hf-hub'
+    assert weights_id('ViT-B-16', 'openai') == 'ViT-B-16:openai'
+    assert weights_id('ViT-B-16', 'mine').startswith(f'{tmp_path / "mine"}:10:')
+    assert weights_id('ViT-B-16', None) is None

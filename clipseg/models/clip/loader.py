@@ -15,7 +15,7 @@ import open_clip
 import torch
 from torch import nn
 
-from ..compat import quiet
+from ...compat import quiet
 
 HUB_HOST = ('huggingface.co', 443)
 
@@ -116,15 +116,35 @@ def load_checkpoint_into(model: nn.Module, path: str, model_name: str) -> None:
     model.load_state_dict(state, strict=True)
 
 
-def is_weights_file(pretrained: Optional[str]) -> bool:
-    """A local checkpoint path rather than a pretrained tag or hf-hub name: a path with a folder
-    or a checkpoint suffix, or an existing file whose name is not an open_clip tag (a tag stays
-    a tag even if a file of that name lies in the working folder)."""
-    if not pretrained or pretrained.startswith('hf-hub:'):
-        return False
+def weights_source(pretrained: Optional[str]) -> Optional[str]:
+    """What a weights value is, decided here only: ``'hf-hub'`` (``hf-hub:org/repo``), ``'file'``
+    (a path with a folder or a checkpoint suffix, or an existing file whose name is not an open_clip
+    tag: a tag stays a tag even if a file of that name lies in the working folder), ``'tag'``, or
+    ``None`` (random weights)."""
+    if not pretrained:
+        return None
+    if pretrained.startswith('hf-hub:'):
+        return 'hf-hub'
     if os.path.sep in pretrained or pretrained.endswith(('.pt', '.pth', '.bin', '.safetensors')):
-        return True
-    return os.path.isfile(pretrained) and pretrained not in _known_tags()
+        return 'file'
+    return 'file' if os.path.isfile(pretrained) and pretrained not in _known_tags() else 'tag'
+
+
+def is_weights_file(pretrained: Optional[str]) -> bool:
+    """A local checkpoint path rather than a pretrained tag or hf-hub name (``weights_source``)."""
+    return weights_source(pretrained) == 'file'
+
+
+def weights_id(model_name: str, pretrained: Optional[str]) -> Optional[str]:
+    """A string naming the weights for cache keys: a file by its path, size and time, a tag or
+    hf-hub name by the model and itself; ``None`` for random weights."""
+    source = weights_source(pretrained)
+    if source is None:
+        return None
+    if source == 'file' and os.path.isfile(pretrained):
+        st = os.stat(pretrained)
+        return f'{os.path.abspath(pretrained)}:{st.st_size}:{int(st.st_mtime)}'
+    return f'{model_name}:{pretrained}'
 
 
 def _known_tags() -> set:
@@ -140,7 +160,7 @@ def override_weights(clip_cfg: dict, weights: str) -> dict:
     if not is_weights_file(weights):
         clip_cfg.pop('quick_gelu', None)
         clip_cfg.pop('preprocess_tag', None)
-    elif previous and not is_weights_file(previous) and not str(previous).startswith('hf-hub:'):
+    elif weights_source(previous) == 'tag':
         clip_cfg.setdefault('preprocess_tag', previous)  # a local copy of the config's tag
     return clip_cfg
 
