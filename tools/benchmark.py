@@ -27,12 +27,13 @@ import open_clip
 import torch
 
 import clipseg  # noqa: F401
+from clipseg.models.attention import short_names
 from clipseg.models.segmentors.fast_backbone import FastBackbone
 from clipseg.models.segmentors.windows import slide_windows
 from clipseg.utils.errors import run_cli
 from mmseg.registry import MODELS
 
-VARIANTS = ('vanilla', 'maskclip', 'sclip', 'clearclip', 'naclip')
+VARIANTS = tuple(short_names())   # every registered last-block attention
 
 
 class PeakMemory:

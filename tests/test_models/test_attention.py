@@ -3,12 +3,12 @@ import torch
 import torch.nn.functional as F
 
 from clipseg.models import CLIPResNet, CLIPViT
-from clipseg.models.attention import SHORT_NAMES, build_attention
+from clipseg.models.attention import build_attention, short_names
 from clipseg.models.attention.naclip import gaussian_neighbourhood
 from clipseg.models.clip.loader import create_clip
 from ..conftest import TINY_RN, TINY_VIT
 
-VARIANTS = sorted(SHORT_NAMES)
+VARIANTS = list(short_names())
 
 
 @pytest.mark.parametrize('variant', VARIANTS)

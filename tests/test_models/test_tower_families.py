@@ -7,10 +7,11 @@ import torch
 
 from clipseg.models.backbones import (CLIPResNet, CLIPViT, TimmConvNeXt, TimmViT, adapter_class,
                                       build_clip_adapter)
+from clipseg.models.attention import short_names
 from clipseg.models.clip.loader import create_clip, file_preprocess_cfg, pixel_mean_std
 from ..conftest import TOWER_FAMILIES, tiny_segmentor
 
-VARIANTS = ('vanilla', 'maskclip', 'sclip', 'clearclip', 'naclip')
+VARIANTS = tuple(short_names())
 ADAPTER = {'vit': CLIPViT, 'coca': CLIPViT, 'clipa': CLIPViT, 'resnet': CLIPResNet,
            'siglip': TimmViT, 'eva02': TimmViT, 'convnext': TimmConvNeXt}
 REFUSED = {'convnext': ('maskclip', 'sclip', 'clearclip', 'naclip')}

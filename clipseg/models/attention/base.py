@@ -1,5 +1,10 @@
-"""The contract of a last-block attention variant, and how to pick one from a config."""
-from typing import Tuple, Union
+"""The contract of a last-block attention variant, and how to pick one from a config.
+
+A new training-free variant plugs in as one class: subclass ``LastBlockAttention``, set
+``short_name``, register it with ``@MODELS.register_module()`` and import it in this package;
+configs then say ``attention='<short_name>'``, and ``short_names()`` (the benchmark, the tests, the
+error for an unknown name) lists it with no other edit."""
+from typing import Dict, Optional, Tuple, Union
 
 from torch import Tensor, nn
 
@@ -21,18 +26,21 @@ class LastBlockAttention(nn.Module):
     keep_residual = True
     keep_ffn = True
     value_only = False
+    short_name: Optional[str] = None   # the name configs use (``attention='sclip'``)
 
     def forward(self, q: Tensor, k: Tensor, v: Tensor, grid: Tuple[int, int]) -> Tensor:
         raise NotImplementedError
 
 
-SHORT_NAMES = {
-    'vanilla': 'VanillaAttention',
-    'maskclip': 'MaskCLIPAttention',
-    'sclip': 'SCLIPAttention',
-    'clearclip': 'ClearCLIPAttention',
-    'naclip': 'NACLIPAttention',
-}
+def short_names() -> Dict[str, str]:
+    """``{'sclip': 'SCLIPAttention', ...}``: every registered ``LastBlockAttention`` that declares a
+    ``short_name``, read from the registry (a new variant's name appears by registering it)."""
+    out = {}
+    for registry in (MODELS, *MODELS.children.values()):
+        for name, cls in registry.module_dict.items():
+            if isinstance(cls, type) and issubclass(cls, LastBlockAttention) and cls.short_name:
+                out.setdefault(cls.short_name, name)
+    return dict(sorted(out.items()))
 
 
 def build_attention(cfg: Union[str, dict, LastBlockAttention]) -> LastBlockAttention:
@@ -43,9 +51,10 @@ def build_attention(cfg: Union[str, dict, LastBlockAttention]) -> LastBlockAtten
         cfg = dict(type=cfg)
     cfg = dict(cfg)
     name = cfg['type']
-    cfg['type'] = SHORT_NAMES.get(str(name).lower(), name)
-    if cfg['type'] not in SHORT_NAMES.values() and MODELS.get(cfg['type']) is None:
-        raise ValueError(f'unknown attention variant {name!r}; choose one of {sorted(SHORT_NAMES)}')
+    known = short_names()
+    cfg['type'] = known.get(str(name).lower(), name)
+    if cfg['type'] not in known.values() and MODELS.get(cfg['type']) is None:
+        raise ValueError(f'unknown attention variant {name!r}; choose one of {list(known)}')
     if '.' not in cfg['type'] and MODELS.get(cfg['type']) is not None:
         cfg['type'] = f"mmseg.{cfg['type']}"   # builds under any default scope (mmdet's too)
     module = MODELS.build(cfg)

@@ -8,6 +8,7 @@ from .base import LastBlockAttention
 @MODELS.register_module()
 class ClearCLIPAttention(LastBlockAttention):
     """softmax(q qᵀ/√d) v; the block returns the attention output alone (Sec. 3.3)."""
+    short_name = 'clearclip'
     keep_residual = False
     keep_ffn = False
 

@@ -23,6 +23,7 @@ def gaussian_neighbourhood(grid: Tuple[int, int], std: float, prefix: int = 1) -
 class NACLIPAttention(LastBlockAttention):
     """softmax(k kᵀ/√d + Ω) v with Ω a Gaussian window (σ = 5 patches by default); the reduced
     architecture: no residual, no FFN."""
+    short_name = 'naclip'
     keep_residual = False
     keep_ffn = False
 

@@ -9,6 +9,7 @@ from .base import LastBlockAttention
 class SCLIPAttention(LastBlockAttention):
     """(softmax(q qᵀ/√d) + softmax(k kᵀ/√d)) v, computed as two fused attentions; residual and FFN
     are kept as in the reference implementation."""
+    short_name = 'sclip'
 
     def forward(self, q, k, v, grid):
         return (F.scaled_dot_product_attention(q, q, v)
