@@ -86,3 +86,12 @@ def test_video_demo_takes_the_unsafe_flag_its_errors_advise(tmp_path, capsys):
     finally:
         allow_unsafe_loading(False)
     assert rc == 2 and 'cannot open video' in capsys.readouterr().err
+
+
+def test_a_path_in_a_folder_is_a_names_file_only_if_it_exists(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'data').mkdir()
+    (tmp_path / 'data' / 'names').write_text('cat\ndog\n')
+    assert parse_classes('data/names') == [['cat'], ['dog']]
+    assert parse_classes('bag/purse,car') == [['bag/purse'], ['car']]
+    assert parse_classes('bag/purse') == [['bag/purse']]

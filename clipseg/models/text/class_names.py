@@ -2,15 +2,18 @@
 line, synonyms separated by ``;``).
 
 The rule that tells a names file from names (``NAMES_FILE_RULE``): a string is a names file only
-when it ends in a names-file suffix or starts with ``/``, ``./``, ``../`` or ``~``; anything else
-is names, even if a file of that name exists. A byte-order mark is never part of a name."""
+when it ends in a names-file suffix or starts with ``/``, ``./``, ``../`` or ``~`` (then it must
+exist), or holds a folder separator and is an existing file (``data/names``); anything else is
+names (``bag/purse`` too), even if a file of that name exists. A byte-order mark is never part of
+a name."""
 import os
 from typing import List, Sequence, Union
 
 ClassList = Union[str, Sequence[str]]
 NAMES_FILE_SUFFIXES = ('.txt', '.csv', '.tsv', '.names', '.lst', '.list')
 NAMES_FILE_RULE = ('read as a names file only if it ends in ' + '/'.join(NAMES_FILE_SUFFIXES)
-                   + " or starts with /, ./, ../ or ~; otherwise it is names")
+                   + ' or starts with /, ./, ../ or ~, or is an existing file in a folder '
+                   "(data/names); a plain word is always a name")
 BOM = '\ufeff'
 
 
@@ -36,7 +39,11 @@ def parse_classes(classes: ClassList, allow_shared_names: bool = False) -> List[
     ``allow_shared_names`` (some authors' benchmark lists give a name to two classes).
     """
     if isinstance(classes, str):
-        if looks_like_path(classes):
+        stripped = classes.strip()
+        if (',' not in stripped and os.sep in stripped
+                and os.path.isfile(os.path.expanduser(stripped))):
+            classes = read_class_file(os.path.expanduser(stripped))
+        elif looks_like_path(classes):
             path = os.path.expanduser(classes.strip())
             if not os.path.isfile(path):
                 raise FileNotFoundError(f'class names file not found: {classes!r} (to use it as a '
