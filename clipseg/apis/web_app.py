@@ -30,6 +30,7 @@ from .visualize import overlay, save_label_map
 BACKGROUND = 'background'
 WEIGHTS_SUFFIXES = ('.pt', '.pth', '.bin', '.safetensors')
 LOCAL_HOSTS = ('127.0.0.1', 'localhost', '::1')
+MAX_PAGE_CLASSES = 256          # a visitor's text cannot order unbounded text encoding
 _PATH = re.compile(r"(?<![^\s'\"`(\[{=])(?:[A-Za-z]:)?(?:[/\\][^\s'\"`,;:()\[\]{}<>]+)+")
 log = logging.getLogger(__name__)
 
@@ -167,6 +168,10 @@ class WebDemo:
             raise RequestError('no classes: type at least one class name')
         # the page's text is always names, never a file on the server
         parsed = parse_classes(classes.split(','))
+        if len(parsed) > MAX_PAGE_CLASSES:
+            raise RequestError(f'{len(parsed)} classes: the page takes at most {MAX_PAGE_CLASSES}')
+        if not 0.0 <= float(threshold or 0.0) <= 1.0:
+            raise RequestError('the probability threshold must lie between 0 and 1')
         if threshold and not background:
             raise RequestError("a probability threshold needs the 'background' class to fall back to")
         if background:                       # class 0: typed or added

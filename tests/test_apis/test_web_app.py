@@ -76,6 +76,11 @@ def test_bad_requests_are_clear(app, tmp_path):
         app.segment(_photo(), 'cat, cat')
     with pytest.raises(ValueError, match='background'):
         app.segment(_photo(), 'cat, dog', threshold=0.5)
+    with pytest.raises(ValueError, match='at most 256'):
+        app.segment(_photo(), ','.join(f'class{i}' for i in range(300)))
+    for bad in (-0.5, 1.5, float('nan')):
+        with pytest.raises(ValueError, match='between 0 and 1'):
+            app.segment(_photo(), 'cat', background=True, threshold=bad)
     with pytest.raises(ValueError, match='not an RGB image'):
         app.segment(np.zeros((4, 4, 7), np.uint8), 'cat')
     secret = tmp_path / 'secret.txt'
