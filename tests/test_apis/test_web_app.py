@@ -48,8 +48,10 @@ def test_same_classes_cost_no_text_forward_and_model_is_kept(app, monkeypatch):
     assert len(calls) == 1
     app.segment(_photo(2), 'tree, sky, grass')
     assert len(calls) == 1 and app.model() is model
-    app.segment(_photo(3), 'tree, sky')
-    assert len(calls) == 2
+    app.segment(_photo(3), 'tree, sky')                 # known names: nothing to encode
+    assert len(calls) == 1
+    app.segment(_photo(3), 'tree, sky, grass, road')    # one new class: only its prompts
+    assert len(calls) == 2 and calls[-1] == len(model.text_encoder.templates)
 
 
 def test_background_class_and_threshold(app):

@@ -43,7 +43,8 @@ class TextClassifier(nn.Module):
     """Embeds class lists with prompt-template ensembling (Radford et al., 2021, Sec. 3.1.4):
     each prompt is encoded and normalised, the mean over templates is normalised again.
 
-    Results are cached in memory per (classes, templates); with ``cache_dir`` and named weights
+    Results are cached in memory per class list and per name (a new class in a list encodes only
+    its own prompts); with ``cache_dir`` and named weights
     (``weights_id``) also on disk, keyed by (model, weights, classes, templates). A disk entry
     records its key, shape and dtype and is checked on read (finite, unit norm); a bad entry is
     reported once, recomputed and rewritten, and an unwritable folder turns the disk cache off
@@ -67,6 +68,7 @@ class TextClassifier(nn.Module):
         self.allow_shared_names = allow_shared_names
         self.num_text_forwards = 0
         self._cache: Dict[Tuple, Tuple[Tensor, Tensor]] = {}
+        self._per_query: Dict[str, Tensor] = {}   # one (D,) embedding per name, this template set
 
     def train(self, mode: bool = True):
         return super().train(False)
@@ -96,16 +98,22 @@ class TextClassifier(nn.Module):
             from tqdm import tqdm
             step = min(step, PROGRESS_CHUNK)
             bar = tqdm(total=len(prompts), desc='encoding class prompts', unit='prompt')
-        out = []
+        tokens = self.tokenizer(prompts)
+        # batches of similar length: a causal text tower runs only up to each batch's last token
+        order = torch.argsort((tokens != 0).sum(dim=-1), stable=True)
+        out = torch.empty(0)
         for start in range(0, len(prompts), step):
-            tokens = self.tokenizer(prompts[start:start + step]).to(device)
+            index = order[start:start + step]
             self.num_text_forwards += 1
-            out.append(F.normalize(self.clip.encode_text(tokens).float(), dim=-1))
+            emb = F.normalize(self.clip.encode_text(tokens[index].to(device)).float(), dim=-1)
+            if out.numel() == 0:
+                out = emb.new_empty((len(prompts), emb.shape[-1]))
+            out[index.to(emb.device)] = emb
             if bar is not None:
-                bar.update(tokens.shape[0])
+                bar.update(len(index))
         if bar is not None:
             bar.close()
-        return torch.cat(out)
+        return out
 
     # ----- disk cache --------------------------------------------------------------------------
     def _disk_key(self, queries: Tuple[str, ...]) -> str:
@@ -163,11 +171,17 @@ class TextClassifier(nn.Module):
         if path:
             emb = self._read_disk(path, key, len(queries))
             if emb is not None:
+                for q, e in zip(queries, emb):
+                    self._per_query.setdefault(q, e)
                 return emb
-        T = len(self.templates)
-        prompts = [t.format(q) for q in queries for t in self.templates]
-        emb = self.encode_prompts(prompts).reshape(len(queries), T, -1).mean(dim=1)
-        emb = F.normalize(emb, dim=-1).cpu()
+        missing = list(dict.fromkeys(q for q in queries if q not in self._per_query))
+        if missing:       # a new class costs its own prompts only; known ones are reused
+            T = len(self.templates)
+            prompts = [t.format(q) for q in missing for t in self.templates]
+            new = self.encode_prompts(prompts).reshape(len(missing), T, -1).mean(dim=1)
+            for q, e in zip(missing, F.normalize(new, dim=-1).cpu()):
+                self._per_query[q] = e
+        emb = torch.stack([self._per_query[q] for q in queries])
         if path:
             self._write_disk(path, key, emb)
         return emb
