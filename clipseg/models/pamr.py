@@ -39,5 +39,22 @@ class PAMR(nn.Module):
         diff = (_shifted(image, self.dilations, with_centre=False) - image.unsqueeze(2)).abs()
         affinity = F.softmax((-diff / (1e-8 + 0.1 * std)).mean(dim=1, keepdim=True), dim=2)
         for _ in range(self.num_iter):
-            mask = (_shifted(mask, self.dilations, with_centre=False) * affinity).sum(dim=2)
+            mask = self._propagate(mask, affinity)
         return mask
+
+    def _propagate(self, mask: Tensor, affinity: Tensor) -> Tensor:
+        """Σ_j affinity_j · mask_j over the 8 neighbours at each dilation (Eq. 4), accumulated
+        neighbour by neighbour: one (B, K, H, W) buffer instead of a (B, K, P, H, W) stack."""
+        H, W = mask.shape[-2:]
+        out = torch.zeros_like(mask)
+        p = 0
+        for d in self.dilations:
+            padded = F.pad(mask, [d] * 4, mode='replicate')
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    if dy == dx == 0:
+                        continue
+                    shifted = padded[..., d + dy * d:d + dy * d + H, d + dx * d:d + dx * d + W]
+                    out.addcmul_(shifted, affinity[:, :, p])
+                    p += 1
+        return out
