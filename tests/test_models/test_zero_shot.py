@@ -136,7 +136,7 @@ def test_banded_stitching_matches_full_interpolation():
     emb = seg.class_embeddings()
     grid = torch.randn(3, 7, 9)
     image = torch.zeros(3, 100, 140)                 # a 7×9 patch grid, cropped to 100×140
-    labels, probs = seg.finish_image([Window((0, 0, 100, 140), grid)], image, (123, 77), emb)
+    labels, probs, _ = seg.finish_image([Window((0, 0, 100, 140), grid)], image, (123, 77), emb)
     up = F.interpolate(grid[None], size=(112, 144), mode='bilinear', align_corners=False)[..., :100, :140]
     ref = F.interpolate(up, size=(123, 77), mode='bilinear', align_corners=False)[0]
     ref_probs = F.softmax(ref * 40.0, dim=0)
@@ -170,10 +170,12 @@ def test_no_classes_is_a_clear_error():
         seg.predict(torch.randn(1, 3, 64, 64))
 
 
-def test_big_outputs_keep_class_scores_without_full_class_maps():
+@pytest.mark.parametrize('extra', [{}, {'area_thd': 0.5}, {'renormalize': True}])
+def test_big_outputs_keep_class_scores_without_full_class_maps(extra):
     """Above ``max_logits_bytes`` no (K, H, W) map is kept; the (K,) mean probabilities are
-    accumulated band by band and equal those of the full map."""
-    seg = tiny_segmentor(classes='cat,dog;puppy,car', band_bytes=4096)
+    accumulated band by band and equal those of the full map, after SCLIP's area threshold
+    and NACLIP's renormalisation as the stored map has them."""
+    seg = tiny_segmentor(classes='cat,dog;puppy,car', band_bytes=4096, **extra)
     img = torch.randn(1, 3, 96, 130)
     full = seg.predict(img)[0]
     seg.test_cfg['max_logits_bytes'] = 1000
@@ -182,6 +184,8 @@ def test_big_outputs_keep_class_scores_without_full_class_maps():
     torch.testing.assert_close(small.class_scores, full.seg_logits.data.mean(dim=(1, 2)))
     torch.testing.assert_close(full.class_scores, small.class_scores)
     assert torch.equal(small.pred_sem_seg.data, full.pred_sem_seg.data)
+    if 'area_thd' in extra:                             # the planted case drops a class
+        assert (full.class_scores == 0).any()
 
 
 @pytest.mark.parametrize('shape', [(2, 500), (500, 2), (3, 3)])

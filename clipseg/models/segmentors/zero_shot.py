@@ -218,11 +218,14 @@ class ZeroShotSegmentor(BaseSegmentor):
 
     def finish_image(self, windows: List[Window], image: Tensor, out_shape: Tuple[int, int],
                      emb: ClassEmbeddings, valid_hw: Optional[Tuple[int, int]] = None
-                     ) -> Tuple[Tensor, Optional[Tensor]]:
-        """An image's windows → (H, W) labels and optional (K, H, W) probabilities at ``out_shape``.
+                     ) -> Tuple[Tensor, Optional[Tensor], Optional[Tensor]]:
+        """An image's windows → (H, W) labels, optional (K, H, W) probabilities and optional (K,)
+        mean probabilities at ``out_shape``.
 
         The output is computed band by band from the stitched form, so memory stays bounded by
-        ``band_bytes`` for any output size, unless PAMR or ``keep_logits`` needs it all."""
+        ``band_bytes`` for any output size, unless PAMR or ``keep_logits`` needs it all. The (K,)
+        means are those of the stored probabilities; when these are not kept (above
+        ``max_logits_bytes``) the same means are accumulated band by band."""
         cfg = self.test_cfg
         H, W = out_shape
         plan = self.stitch(windows, tuple(image.shape[-2:]), out_shape, valid_hw)
@@ -238,28 +241,34 @@ class ZeroShotSegmentor(BaseSegmentor):
             logits_rows = lambda r0, r1: stitched_rows(plan, r0, r1)  # noqa: E731
         band = max(1, int(cfg['band_bytes'] // (4 * max(Q, 1) * W * 2)))
         labels = torch.empty((H, W), dtype=torch.long, device=image.device)
-        self.last_class_scores = None
         if not cfg['keep_logits'] and Q == K and not cfg['prob_thd'] and cfg['area_thd'] is None:
             # labels only: softmax is monotonic, so the argmax of the logits is enough
             for r0 in range(0, H, band):
                 labels[r0:r0 + band] = logits_rows(r0, r0 + band).argmax(0)
-            return labels, None
+            return labels, None, None
 
         def bands():
             for r0 in range(0, H, band):
                 yield r0, self.class_probs(logits_rows(r0, r0 + band), emb)
 
+        def stored(probs: Tensor, dropped: Optional[Tensor]) -> Tensor:
+            """A band's probabilities as they are stored: dropped classes zeroed, renormalised."""
+            if dropped is not None:
+                probs = probs * (~dropped).to(probs.dtype).view(-1, 1, 1)
+            return probs / probs.sum(dim=0, keepdim=True) if cfg['renormalize'] else probs
+
         limit = cfg.get('max_logits_bytes')
         keep = cfg['keep_logits'] and (limit is None or 4 * K * H * W <= limit)
         probs_out = image.new_empty((K, H, W), dtype=torch.float32) if keep else None
         area = torch.zeros(K, device=image.device)
-        self.last_class_scores = torch.zeros(K, dtype=torch.float64, device=image.device)
+        sums = torch.zeros(K, dtype=torch.float64, device=image.device)
         for r0, probs in bands():
             labels[r0:r0 + probs.shape[1]] = self._labels(probs, None)
             area += torch.bincount(probs.argmax(dim=0).flatten(), minlength=K)
-            self.last_class_scores += probs.double().sum(dim=(1, 2)) / (H * W)
             if probs_out is not None:
                 probs_out[:, r0:r0 + probs.shape[1]] = probs
+            else:
+                sums += stored(probs, None).double().sum(dim=(1, 2))
         if cfg['area_thd'] is not None:
             # SCLIP: a class keeps its probabilities only when its argmax area is strictly above
             # area_thd × the argmax area of all classes but bg_idx; the others' are zeroed.
@@ -271,12 +280,16 @@ class ZeroShotSegmentor(BaseSegmentor):
                     probs_out[dropped] = 0
                     labels = self._labels(probs_out, None)
                 else:
+                    sums.zero_()
                     for r0, probs in bands():
                         labels[r0:r0 + probs.shape[1]] = self._labels(probs, dropped)
-        if cfg['renormalize'] and probs_out is not None:
+                        sums += stored(probs, dropped).double().sum(dim=(1, 2))
+        if probs_out is None:
+            return labels, None, (sums / (H * W)).float()
+        if cfg['renormalize']:
             # NACLIP: the stored probabilities sum to 1 again after the synonym max (labels unchanged)
             probs_out /= probs_out.sum(dim=0, keepdim=True)
-        return labels, probs_out
+        return labels, probs_out, probs_out.mean(dim=(1, 2))
 
     # ----- mmseg interface ---------------------------------------------------------------------
     def _valid_images(self, inputs: Tensor, metas: List[dict]) -> List[Tensor]:
@@ -314,12 +327,13 @@ class ZeroShotSegmentor(BaseSegmentor):
             data_samples = [SegDataSample() for _ in images]
         for img, part, windows, meta, sample in zip(images, valid, all_windows, metas, data_samples):
             ori = tuple(meta.get('ori_shape', part.shape[-2:])[:2])
-            labels, probs = self.finish_image(windows, img, ori, emb, tuple(part.shape[-2:]))
+            labels, probs, scores = self.finish_image(windows, img, ori, emb,
+                                                      tuple(part.shape[-2:]))
             sample.set_data(dict(pred_sem_seg=PixelData(data=labels[None])))
             if probs is not None:
                 sample.set_data(dict(seg_logits=PixelData(data=probs)))
-            if self.last_class_scores is not None:
-                sample.class_scores = self.last_class_scores.float()
+            if scores is not None:
+                sample.class_scores = scores
         return data_samples
 
     def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
