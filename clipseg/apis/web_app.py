@@ -17,11 +17,11 @@ import tempfile
 import threading
 import uuid
 from contextlib import contextmanager
-from functools import lru_cache
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..models.clip import known_tags
 from ..models.text import background_first, parse_classes
 from ..utils.image_io import check_pixels, max_pixels
 from .inference import DEFAULT_CONFIG, find_config, init_model, list_models, segment
@@ -37,13 +37,6 @@ log = logging.getLogger(__name__)
 
 class RequestError(ValueError):
     """A request the page cannot serve; its message is safe to show to the visitor."""
-
-
-@lru_cache(maxsize=1)
-def known_tags() -> frozenset:
-    """Every open_clip pretrained tag (``'openai'``, ``'laion2b_s34b_b88k'``, ...)."""
-    import open_clip
-    return frozenset(tag for _, tag in open_clip.list_pretrained())
 
 
 def scrub_paths(message: str) -> str:

@@ -92,18 +92,14 @@ def _offending_types(file) -> List[str]:
     return [name for name in found if name not in allowed]
 
 
-def _load_safetensors(file, map_location='cpu'):
+def _load_safetensors(path, map_location='cpu'):
     from safetensors import SafetensorError
-    from safetensors.torch import load, load_file
+    from safetensors.torch import load_file
     device = map_location if isinstance(map_location, str) else 'cpu'
-    name = os.fspath(file) if isinstance(file, (str, os.PathLike)) else 'checkpoint'
     try:
-        if isinstance(file, (str, os.PathLike)):
-            return load_file(file, device=device)
-        state = load(file.read() if hasattr(file, 'read') else bytes(file))
-        return {k: v.to(device) for k, v in state.items()}
+        return load_file(path, device=device)
     except (SafetensorError, OSError, ValueError) as err:
-        raise ValueError(f'cannot read {name!r} as a safetensors file: {err}') from None
+        raise ValueError(f'cannot read {os.fspath(path)!r} as a safetensors file: {err}') from None
 
 
 def safe_load(file, map_location='cpu'):

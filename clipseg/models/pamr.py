@@ -1,23 +1,27 @@
 """PAMR: pixel-adaptive mask refinement (Araslanov & Roth, CVPR 2020, Eq. 3-4)."""
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 
-def _shifted(x: Tensor, dilations: Sequence[int], with_centre: bool) -> Tensor:
-    """(B, C, H, W) → (B, C, P, H, W): each pixel's 3×3 neighbours at every dilation."""
+def _neighbours(x: Tensor, dilations: Sequence[int], with_centre: bool) -> Iterator[Tensor]:
+    """(B, C, H, W) → each pixel's 3×3 neighbours at every dilation, one (B, C, H, W) view each
+    (replicate padding at the border)."""
     H, W = x.shape[-2:]
-    out = []
     for d in dilations:
         padded = F.pad(x, [d] * 4, mode='replicate')
         for dy in (-1, 0, 1):
             for dx in (-1, 0, 1):
                 if dy == dx == 0 and not with_centre:
                     continue
-                out.append(padded[..., d + dy * d:d + dy * d + H, d + dx * d:d + dx * d + W])
-    return torch.stack(out, dim=2)
+                yield padded[..., d + dy * d:d + dy * d + H, d + dx * d:d + dx * d + W]
+
+
+def _shifted(x: Tensor, dilations: Sequence[int], with_centre: bool) -> Tensor:
+    """(B, C, H, W) → (B, C, P, H, W): the neighbours stacked."""
+    return torch.stack(list(_neighbours(x, dilations, with_centre)), dim=2)
 
 
 class PAMR(nn.Module):
@@ -45,16 +49,7 @@ class PAMR(nn.Module):
     def _propagate(self, mask: Tensor, affinity: Tensor) -> Tensor:
         """Σ_j affinity_j · mask_j over the 8 neighbours at each dilation (Eq. 4), accumulated
         neighbour by neighbour: one (B, K, H, W) buffer instead of a (B, K, P, H, W) stack."""
-        H, W = mask.shape[-2:]
         out = torch.zeros_like(mask)
-        p = 0
-        for d in self.dilations:
-            padded = F.pad(mask, [d] * 4, mode='replicate')
-            for dy in (-1, 0, 1):
-                for dx in (-1, 0, 1):
-                    if dy == dx == 0:
-                        continue
-                    shifted = padded[..., d + dy * d:d + dy * d + H, d + dx * d:d + dx * d + W]
-                    out.addcmul_(shifted, affinity[:, :, p])
-                    p += 1
+        for p, shifted in enumerate(_neighbours(mask, self.dilations, with_centre=False)):
+            out.addcmul_(shifted, affinity[:, :, p])
         return out

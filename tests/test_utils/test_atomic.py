@@ -30,18 +30,25 @@ def test_failed_write_leaves_no_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_sigterm_during_a_write_leaves_no_temp_file(tmp_path):
+def _writer_caught_mid_write(tmp_path, guard: bool):
+    """A process in the middle of ``write_atomically`` (its temporary file half written), run
+    inside ``terminate_as_interrupt`` when ``guard``."""
     script = (
-        'import time, sys\n'
+        'import contextlib, time\n'
         'from clipseg.utils.atomic import terminate_as_interrupt, write_atomically\n'
         'def slow(tmp):\n'
         '    open(tmp, "wb").write(b"x" * 1000)\n'
         '    print("writing", flush=True)\n'
         '    time.sleep(60)\n'
-        'with terminate_as_interrupt():\n'
+        f'with {"terminate_as_interrupt()" if guard else "contextlib.nullcontext()"}:\n'
         f'    write_atomically({str(tmp_path / "out.png")!r}, slow)\n')
     proc = subprocess.Popen([sys.executable, '-c', script], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == 'writing'
+    return proc
+
+
+def test_sigterm_during_a_write_leaves_no_temp_file(tmp_path):
+    proc = _writer_caught_mid_write(tmp_path, guard=True)
     assert any(p.name.startswith('.clipseg-tmp-') for p in tmp_path.iterdir())
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 128 + signal.SIGTERM
@@ -77,16 +84,7 @@ def test_temp_files_of_killed_runs_are_cleaned_at_the_next_write(tmp_path):
 
 
 def test_sigkill_during_a_write_leaves_a_temp_file_the_next_run_removes(tmp_path):
-    script = (
-        'import time\n'
-        'from clipseg.utils.atomic import write_atomically\n'
-        'def slow(tmp):\n'
-        '    open(tmp, "wb").write(b"x" * 1000)\n'
-        '    print("writing", flush=True)\n'
-        '    time.sleep(60)\n'
-        f'write_atomically({str(tmp_path / "out.png")!r}, slow)\n')
-    proc = subprocess.Popen([sys.executable, '-c', script], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == 'writing'
+    proc = _writer_caught_mid_write(tmp_path, guard=False)
     proc.kill()
     proc.wait(timeout=30)
     assert [p.name.startswith('.clipseg-tmp-') for p in tmp_path.iterdir()] == [True]

@@ -2,9 +2,9 @@
 none) → model and tokenizer, its preprocessing (mean/std from the tag's ``preprocess_cfg``), its
 activation, and the weights' id for caches; ``weights_source`` alone decides file or tag."""
 from .loader import (WeightsUnavailableError, _offline, create_clip, file_preprocess_cfg,
-                     is_weights_file, load_checkpoint_into, override_weights, pixel_mean_std,
+                     is_weights_file, known_tags, load_checkpoint_into, override_weights, pixel_mean_std,
                      text_tokenizer, weights_id, weights_source)
 
-__all__ = ['create_clip', 'WeightsUnavailableError', 'file_preprocess_cfg', 'is_weights_file',
+__all__ = ['create_clip', 'WeightsUnavailableError', 'file_preprocess_cfg', 'is_weights_file', 'known_tags',
            'load_checkpoint_into', 'override_weights', 'pixel_mean_std', 'text_tokenizer',
            'weights_id', 'weights_source', '_offline']

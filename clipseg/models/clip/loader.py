@@ -7,6 +7,7 @@ pass a local file; checkpoints are read with ``torch.load(weights_only=True)``.
 """
 import contextlib
 import difflib
+import functools
 import os
 import socket
 from typing import Optional, Tuple
@@ -127,7 +128,7 @@ def weights_source(pretrained: Optional[str]) -> Optional[str]:
         return 'hf-hub'
     if os.path.sep in pretrained or pretrained.endswith(('.pt', '.pth', '.bin', '.safetensors')):
         return 'file'
-    return 'file' if os.path.isfile(pretrained) and pretrained not in _known_tags() else 'tag'
+    return 'file' if os.path.isfile(pretrained) and pretrained not in known_tags() else 'tag'
 
 
 def is_weights_file(pretrained: Optional[str]) -> bool:
@@ -147,8 +148,10 @@ def weights_id(model_name: str, pretrained: Optional[str]) -> Optional[str]:
     return f'{model_name}:{pretrained}'
 
 
-def _known_tags() -> set:
-    return {tag for _, tag in open_clip.list_pretrained()}
+@functools.lru_cache(maxsize=1)
+def known_tags() -> frozenset:
+    """Every open_clip pretrained tag (``'openai'``, ``'laion2b_s34b_b88k'``, ...)."""
+    return frozenset(tag for _, tag in open_clip.list_pretrained())
 
 
 def override_weights(clip_cfg: dict, weights: str) -> dict:
