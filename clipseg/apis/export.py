@@ -11,9 +11,9 @@ from ..models.text import ClassEmbeddings
 
 class ExportedSegmentor(nn.Module):
     """``forward(image (1, 3, H, W) normalised[, queries (K, D)]) → (labels (H, W) int64,
-    probs (K, H, W))``: the segmentor's own window computation (``grid_logits``: backbone,
-    attention variant, CLIP-DINOiser's pooling and background) on the whole image, bilinear
-    upsampling as the segmentor does it, class probabilities and the argmax. Sliding windows,
+    probs (K, H, W))``: the segmentor's own window computation (adapter with its attention
+    variant, then the head: e.g. CLIP-DINOiser's pooling and background) on the whole image,
+    bilinear upsampling as the segmentor does it, the head's class probabilities and the argmax. Sliding windows,
     PAMR and the probability/area thresholds are not part of the graph."""
 
     def __init__(self, segmentor: nn.Module, embeddings_input: bool = False):
@@ -31,7 +31,7 @@ class ExportedSegmentor(nn.Module):
         queries = queries if self.embeddings_input else self.queries
         emb = ClassEmbeddings(queries, self.query_class, self.names)
         scores = self.seg.window_logits(image, emb)[0]                      # (Q, H, W)
-        scores = self.seg.class_probs(scores, emb)                         # (K, H, W)
+        scores = self.seg.decode_head.class_probs(scores, emb, self.seg.test_cfg)  # (K, H, W)
         return scores.argmax(dim=0), scores
 
 

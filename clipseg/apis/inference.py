@@ -173,16 +173,26 @@ def prepare(pipeline: Compose, item: ImageInput, index: int, single: bool) -> di
 def segment(model: torch.nn.Module,
             images: Union[ImageInput, Sequence[ImageInput]],
             classes=None,
-            batch_size: int = 4) -> Union[Dict, List[Dict]]:
+            batch_size: int = 4,
+            prob_thd: Optional[float] = None,
+            bg_idx: int = 0) -> Union[Dict, List[Dict]]:
     """Segment one image or a list of images (paths or (H, W, 3) BGR arrays).
 
     Returns, per image, a dict: ``label_map`` (H, W) int64 class indices, ``classes`` (names),
     ``class_scores`` (K,) mean probability of each class over the image, ``pixel_share`` (K,)
-    fraction of pixels labelled with each class.
+    fraction of pixels labelled with each class. ``prob_thd`` (zero-shot models): for this call
+    only, pixels whose best class probability is below it get class ``bg_idx``; the model's
+    ``test_cfg`` is left as it is (so concurrent calls do not see each other's threshold).
     """
     if is_detection_config(model.cfg):
         raise TypeError('this is a detection model (boxes and masks): use clipseg.detect, or a '
                         'segmentation config with clipseg.segment')
+    overrides = {}
+    if prob_thd is not None:
+        if 'prob_thd' in (getattr(model, 'test_cfg', None) or {}):
+            overrides = dict(prob_thd=float(prob_thd), bg_idx=int(bg_idx))
+        elif prob_thd:
+            raise ValueError(f'{type(model).__name__} has no probability threshold')
     single, items = image_list(images)
     if classes is not None:
         model.set_classes(classes)
@@ -192,6 +202,8 @@ def segment(model: torch.nn.Module,
     for start in range(0, len(items), batch_size):
         batch = [prepare(pipeline, item, start + i, single)
                  for i, item in enumerate(items[start:start + batch_size])]
+        for packed in batch:
+            packed['data_samples'].set_metainfo(overrides)
         for sample in model.test_step(pseudo_collate(batch)):
             labels = sample.pred_sem_seg.data[0].cpu().numpy().astype(np.int64, copy=False)
             K = len(names)

@@ -16,7 +16,6 @@ import shutil
 import tempfile
 import threading
 import uuid
-from contextlib import contextmanager
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -172,8 +171,13 @@ class WebDemo:
         names = [';'.join(c) for c in parsed]
         model = self.model(config, weights)
         bgr = np.ascontiguousarray(image[..., 2::-1])
-        with background_threshold(model, threshold if background else 0.0, 0):
-            result = segment(model, bgr, classes=names)
+        try:
+            result = segment(model, bgr, classes=names,
+                             prob_thd=float(threshold or 0.0) if background else 0.0, bg_idx=0)
+        except ValueError as err:
+            if 'probability threshold' in str(err):
+                raise RequestError(str(err)) from None
+            raise
         share, scores = result['pixel_share'], result['class_scores']
         picture = overlay(bgr, result['label_map'], result['classes'], share)[..., ::-1]
         rows = [[result['classes'][k], f'{100 * share[k]:.1f}%', f'{scores[k]:.3f}']
@@ -205,23 +209,6 @@ class WebDemo:
         except Exception:  # noqa: BLE001 - the visitor sees no internals
             log.exception('web demo request failed')
             raise RequestError('the request failed on the server') from None
-
-
-@contextmanager
-def background_threshold(model, threshold: float, bg_idx: int):
-    """Run with ``test_cfg`` prob_thd/bg_idx set for one request, then restore them."""
-    cfg = getattr(model, 'test_cfg', None)
-    if cfg is None or 'prob_thd' not in cfg:
-        if threshold:
-            raise RequestError(f'{type(model).__name__} has no probability threshold')
-        yield
-        return
-    saved = {k: cfg.get(k) for k in ('prob_thd', 'bg_idx')}
-    cfg.update(prob_thd=float(threshold), bg_idx=bg_idx)
-    try:
-        yield
-    finally:
-        cfg.update(saved)
 
 
 def _offered_only(dropdown, what: str) -> None:

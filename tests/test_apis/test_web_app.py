@@ -69,6 +69,21 @@ def test_background_class_and_threshold(app):
     assert {r[0] for r in rows} <= {'cat', 'backdrop'}
 
 
+def test_a_request_threshold_never_edits_the_shared_model(app, monkeypatch):
+    """The threshold travels with the request (the data sample's metainfo): while the head
+    decides, the model's own test_cfg still holds its value, so concurrent requests cannot see
+    each other's threshold."""
+    model = app.model()
+    decide, seen = model.decode_head.decide, []
+
+    def spy(rows, shape, emb, cfg, device):
+        seen.append((cfg['prob_thd'], model.test_cfg['prob_thd']))
+        return decide(rows, shape, emb, cfg, device)
+    monkeypatch.setattr(model.decode_head, 'decide', spy)
+    app.segment(_photo(4), 'cat, dog', background=True, threshold=0.7)
+    assert seen == [(0.7, 0.0)]
+
+
 def test_bad_requests_are_clear(app, tmp_path):
     with pytest.raises(ValueError, match='no image'):
         app.segment(None, 'cat')

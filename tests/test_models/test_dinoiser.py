@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from clipseg.models.segmentors.dinoiser import correlation_pool
+from clipseg.models.heads.dinoiser_head import correlation_pool
 from clipseg.models.teachers import DINOOutput, DINOTeacher, FOUNDBackground
 from ..conftest import TINY_DINO, tiny_dinoiser
 
@@ -40,7 +40,7 @@ def test_label_map_follows_the_blocks():
     noise[:, :, 2:] -= noise[:, :, 2:].mean(dim=(1, 2), keepdim=True)
     dense = torch.where(torch.arange(w) < 2, emb[0].view(-1, 1, 1), emb[1].view(-1, 1, 1)) + noise
     seg.backbone.forward = lambda x: (torch.zeros(1, 64, h, w), dense[None])
-    seg.heads = lambda mid: (block_corr(h, w, 2), torch.zeros(1, 1, h, w))
+    seg.decode_head.priors = lambda mid: (block_corr(h, w, 2), torch.zeros(1, 1, h, w))
     probs = seg.window_logits(torch.zeros(1, 3, 64, 96), seg.class_embeddings())
     labels = probs.argmax(dim=1)[0]
     assert (labels[:, :32] == 0).all() and (labels[:, 32:] == 1).all()
@@ -56,7 +56,7 @@ def test_background_refinement_needs_uncertainty_and_background_head():
     dense = ((emb[0] + emb[1]) / 2).view(1, -1, 1, 1).expand(1, -1, h, w)  # uncertain everywhere
     seg.backbone.forward = lambda x: (torch.zeros(1, 64, h, w), dense)
     bkg = torch.tensor([[[[5.0, -5.0], [5.0, -5.0]]]])          # right column: background
-    seg.heads = lambda mid: (torch.eye(4).reshape(1, 4, h, w), bkg)
+    seg.decode_head.priors = lambda mid: (torch.eye(4).reshape(1, 4, h, w), bkg)
     seg.test_cfg['bg_idx'] = 0
     probs = seg.window_logits(torch.zeros(1, 3, 32, 32), seg.class_embeddings())
     assert torch.allclose(probs[0, 0, :, 24:], torch.ones(32, 8))
@@ -170,9 +170,11 @@ def test_training_lowers_loss_and_checkpoint_reloads_identically():
     seg = tiny_dinoiser()
     imgs = torch.randn(4, 3, 64, 64)
     imgs[:, :, 16:48, 16:48] += 2.0
-    assert {n.split('.')[0] for n, p in seg.named_parameters() if p.requires_grad} == {'obj_proj', 'bkg_decoder'}
-    opt = torch.optim.AdamW([{'params': seg.obj_proj.parameters(), 'lr': 1e-2},
-                             {'params': seg.bkg_decoder.parameters(), 'lr': 1e-2}])
+    trainable = [n.split('.')[:2] for n, p in seg.named_parameters() if p.requires_grad]
+    assert {part for slot, part in trainable if slot == 'decode_head'} == {'obj_proj', 'bkg_decoder'}
+    assert {slot for slot, _ in trainable} == {'decode_head'}
+    opt = torch.optim.AdamW([{'params': seg.decode_head.obj_proj.parameters(), 'lr': 1e-2},
+                             {'params': seg.decode_head.bkg_decoder.parameters(), 'lr': 1e-2}])
     seg.train()
     losses = []
     for _ in range(25):
@@ -205,7 +207,7 @@ def test_scores_are_probabilities_not_probabilities_of_probabilities():
     """A patch the head is certain about reads ~1, whatever the number of classes."""
     import clipseg
     seg = tiny_dinoiser(classes='background,cat,dog,car', test_cfg=dict(mode='whole')).eval()
-    assert seg.grid_output == 'probabilities'
+    assert seg.decode_head.returns == 'probabilities'
 
     def certain(crops, emb):
         out = torch.zeros(crops.shape[0], emb.queries.shape[0], *[s // 16 for s in crops.shape[-2:]])

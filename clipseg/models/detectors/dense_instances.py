@@ -132,6 +132,7 @@ class DenseInstanceDetector(BaseDetector):
                 state_dict[inner + k[len(prefix):]] = state_dict.pop(k)
             given = [inner + k[len(prefix):] for k in given]
         own = set(nn.Module.state_dict(self, prefix=prefix))
+        own |= {inner + k for k in self.segmentor.state_dict()}   # its saved layout (heads only)
         unexpected = sorted(k for k in given if k not in own)
         if unexpected:
             seg = type(self.segmentor).__name__

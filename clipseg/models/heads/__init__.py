@@ -1,3 +1,9 @@
+"""Heads: what turns the adapter's dense features into class scores (zero-shot, CLIP-DINOiser,
+DenseCLIP's pixel-text matching)."""
+from .class_probabilities import class_probabilities
+from .dinoiser_head import DINOiserHead, correlation_pool
 from .pixel_text_head import DenseCLIPHead
+from .zero_shot_head import ZeroShotHead
 
-__all__ = ['DenseCLIPHead']
+__all__ = ['ZeroShotHead', 'DINOiserHead', 'correlation_pool', 'DenseCLIPHead',
+           'class_probabilities']

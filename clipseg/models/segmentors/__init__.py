@@ -1,6 +1,9 @@
+"""Segmentors: the slots (CLIP adapter → head → stitching) put together for mmseg."""
 from .denseclip import DenseCLIP
-from .dinoiser import CLIPDINOiser, correlation_pool
+from .dinoiser import CLIPDINOiser, DINOiserTraining
 from .found_decoder import FOUNDDecoder
 from .zero_shot import ZeroShotSegmentor
+from ..heads import correlation_pool
 
-__all__ = ['ZeroShotSegmentor', 'CLIPDINOiser', 'correlation_pool', 'DenseCLIP', 'FOUNDDecoder']
+__all__ = ['ZeroShotSegmentor', 'CLIPDINOiser', 'DINOiserTraining', 'correlation_pool',
+           'DenseCLIP', 'FOUNDDecoder']

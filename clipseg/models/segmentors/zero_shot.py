@@ -1,4 +1,4 @@
-"""Training-free open-vocabulary segmentor: CLIP dense features · class text embeddings."""
+"""Training-free open-vocabulary segmentor: adapter → head per window → stitching → PAMR → head."""
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -14,11 +14,12 @@ from ..clip import create_clip, pixel_mean_std, weights_id
 from ..pamr import PAMR
 from ...utils.palette import rgb_palette
 from ..text import ClassEmbeddings, TextClassifier, parse_classes
-from .class_probabilities import class_probabilities
 from .fast_backbone import FastBackbone, check_options
 from .stitching import Stitch, Window, stitch, stitched_rows
 from .windows import slide_windows
 
+
+PER_REQUEST = ('prob_thd', 'bg_idx')   # test settings a data sample's metainfo may override
 
 DEFAULT_TEST_CFG = dict(
     mode='slide',          # 'slide' or 'whole'
@@ -46,18 +47,18 @@ DEFAULT_TEST_CFG = dict(
 class ZeroShotSegmentor(BaseSegmentor):
     """Segments images into free-text classes with a frozen CLIP (MaskCLIP family).
 
-    Per window: dense features (B, D, h, w) from the backbone adapter, cosine similarity with the
-    class queries → (B, Q, h, w), bilinear upsampling to the window; windows of one image are
-    averaged. Per image: resize to the original shape, optional PAMR, softmax(logit_scale · s) over
-    queries (skipped when ``grid_output == 'probabilities'``: the window scores already are),
-    max over each class's synonyms (SCLIP), area and probability thresholds, argmax.
-    The upsampling, averaging and resizing are linear and separable: ``stitch`` evaluates them as
-    matrix products, band by band, straight from the patch-grid logits.
+    Slots: ``backbone`` (the CLIP adapter with its attention variant) → ``decode_head`` per window
+    ((N, Q, h, w) scores on the patch grid, ``heads/zero_shot_head.py``) → stitching (bilinear
+    upsampling to each window, averaging of windows, resizing to the original shape, evaluated as
+    matrix products band by band, ``stitching.py``) → optional PAMR → the head's class
+    probabilities, synonyms, thresholds and argmax. ``test_cfg`` holds the test settings; a data
+    sample's metainfo may carry ``prob_thd``/``bg_idx`` for that image alone.
 
     Args:
         clip: ``create_clip`` arguments: ``model_name``, ``pretrained`` (tag, local file or None),
             optionally ``model_cfg`` for an explicit architecture.
         attention: last-block attention variant (``'maskclip'``, ``'sclip'``, ...).
+        decode_head: the head config (default ``ZeroShotHead``: cosine similarity, MaskCLIP).
         class_names: default class list (names file, ``'a,b'`` or list); ``set_classes`` changes it.
         allow_shared_names: accept a name or synonym in two classes (authors' benchmark lists).
         templates: prompt template set or list.
@@ -65,11 +66,10 @@ class ZeroShotSegmentor(BaseSegmentor):
         test_cfg: inference settings, see ``DEFAULT_TEST_CFG``.
     """
 
-    grid_output = 'logits'  # what ``grid_logits`` returns: 'logits' (cosines) or 'probabilities'
-
     def __init__(self,
                  clip: dict = dict(model_name='ViT-B-16', pretrained='openai'),
                  attention: Union[str, dict] = 'maskclip',
+                 decode_head: Optional[dict] = None,
                  class_names=None,
                  allow_shared_names: bool = False,
                  templates: Union[str, Sequence[str]] = 'openai_imagenet',
@@ -86,6 +86,11 @@ class ZeroShotSegmentor(BaseSegmentor):
                                      bgr_to_rgb=True, pad_val=0, seg_pad_val=255)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = build_clip_adapter(model.visual, attention, **(backbone_cfg or {}))
+        head = dict(type='ZeroShotHead') if decode_head is None else dict(decode_head)
+        if isinstance(head['type'], str) and '.' not in head['type']:
+            head['type'] = 'mmseg.' + head['type']   # also when built from mmdet (instances)
+        head.setdefault('in_channels', getattr(self.backbone, 'width', None))
+        self.decode_head = MODELS.build(head)
         self.text_encoder = TextClassifier(
             model, tokenizer, templates, model_name=clip.get('model_name', ''),
             weights_id=weights_id(clip.get('model_name', ''), clip.get('pretrained')),
@@ -123,6 +128,9 @@ class ZeroShotSegmentor(BaseSegmentor):
             raise ValueError('no classes set: pass class_names in the config or call set_classes()')
         return self.text_encoder(self.class_names)
 
+    def check_parts_ready(self) -> None:
+        """Nothing to check: a training-free model has no trained parts (see ``TrainedParts``)."""
+
     # ----- one window --------------------------------------------------------------------------
     @property
     def pad_mode(self) -> str:
@@ -140,14 +148,11 @@ class ZeroShotSegmentor(BaseSegmentor):
         return self.fast_backbone(self.backbone, crops, cfg['precision'], cfg['channels_last'],
                                   cfg['compile'])
 
-    def dense_features(self, crops: Tensor) -> Tensor:
-        """(N, 3, h, w) normalised crops → (N, D, h/p, w/p) features in CLIP's joint space."""
-        return self.encode_crops(crops)[-1]
-
     def grid_logits(self, crops: Tensor, emb: ClassEmbeddings) -> Tensor:
-        """(N, 3, hc, wc) → (N, Q, ⌈hc/p⌉, ⌈wc/p⌉) cosine similarities on the patch grid."""
-        feats = F.normalize(self.dense_features(crops), dim=1)
-        return torch.einsum('ndhw,qd->nqhw', feats, emb.queries.float())
+        """(N, 3, hc, wc) → (N, Q, ⌈hc/p⌉, ⌈wc/p⌉) the head's scores on the patch grid (logits or
+        probabilities, as ``decode_head.returns`` says)."""
+        self.check_parts_ready()
+        return self.decode_head(self.encode_crops(crops), emb, self.test_cfg)
 
     def window_logits(self, crops: Tensor, emb: ClassEmbeddings) -> Tensor:
         """(N, 3, hc, wc) → (N, Q, hc, wc): grid logits upsampled bilinearly to the window (the
@@ -202,94 +207,30 @@ class ZeroShotSegmentor(BaseSegmentor):
         return out
 
     def class_probs(self, logits: Tensor, emb: ClassEmbeddings) -> Tensor:
-        """(Q, ...) query scores → (K, ...) class probabilities (``class_probabilities``)."""
-        scale = None if self.grid_output == 'probabilities' else self.test_cfg['logit_scale']
-        return class_probabilities(logits, emb.query_class, emb.num_classes, scale)
-
-    def _labels(self, probs: Tensor, dropped: Optional[Tensor]) -> Tensor:
-        """(K, ...) probabilities → (...) labels with the area and probability thresholds."""
-        cfg = self.test_cfg
-        if dropped is not None:
-            probs = probs * (~dropped).to(probs.dtype).view(-1, *([1] * (probs.dim() - 1)))
-        best, labels = probs.max(dim=0)
-        if cfg['prob_thd'] > 0:
-            labels[best < cfg['prob_thd']] = cfg['bg_idx']
-        return labels
+        """(Q, ...) query scores → (K, ...) class probabilities (the head's)."""
+        return self.decode_head.class_probs(logits, emb, self.test_cfg)
 
     def finish_image(self, windows: List[Window], image: Tensor, out_shape: Tuple[int, int],
-                     emb: ClassEmbeddings, valid_hw: Optional[Tuple[int, int]] = None
+                     emb: ClassEmbeddings, valid_hw: Optional[Tuple[int, int]] = None,
+                     overrides: Optional[dict] = None
                      ) -> Tuple[Tensor, Optional[Tensor], Optional[Tensor]]:
         """An image's windows → (H, W) labels, optional (K, H, W) probabilities and optional (K,)
-        mean probabilities at ``out_shape``.
-
-        The output is computed band by band from the stitched form, so memory stays bounded by
-        ``band_bytes`` for any output size, unless PAMR or ``keep_logits`` needs it all. The (K,)
-        means are those of the stored probabilities; when these are not kept (above
-        ``max_logits_bytes``) the same means are accumulated band by band."""
-        cfg = self.test_cfg
+        mean probabilities at ``out_shape`` (``decode_head.decide``; ``overrides``: this image's
+        ``prob_thd``/``bg_idx``). The stitched scores are read band by band, unless PAMR needs
+        them all."""
         H, W = out_shape
         plan = self.stitch(windows, tuple(image.shape[-2:]), out_shape, valid_hw)
-        Q, K = emb.queries.shape[0], emb.num_classes
         if self.pamr is not None:
             full = stitched_rows(plan, 0, H)
             h, w = valid_hw or image.shape[-2:]
             img = F.interpolate(image[None, :, :h, :w].float(), size=out_shape, mode='bilinear',
                                 align_corners=False)
             full = self.pamr(img, full[None])[0]
-            logits_rows = lambda r0, r1: full[:, r0:r1]  # noqa: E731
+            rows = lambda r0, r1: full[:, r0:r1]  # noqa: E731
         else:
-            logits_rows = lambda r0, r1: stitched_rows(plan, r0, r1)  # noqa: E731
-        band = max(1, int(cfg['band_bytes'] // (4 * max(Q, 1) * W * 2)))
-        labels = torch.empty((H, W), dtype=torch.long, device=image.device)
-        if not cfg['keep_logits'] and Q == K and not cfg['prob_thd'] and cfg['area_thd'] is None:
-            # labels only: softmax is monotonic, so the argmax of the logits is enough
-            for r0 in range(0, H, band):
-                labels[r0:r0 + band] = logits_rows(r0, r0 + band).argmax(0)
-            return labels, None, None
-
-        def bands():
-            for r0 in range(0, H, band):
-                yield r0, self.class_probs(logits_rows(r0, r0 + band), emb)
-
-        def stored(probs: Tensor, dropped: Optional[Tensor]) -> Tensor:
-            """A band's probabilities as they are stored: dropped classes zeroed, renormalised."""
-            if dropped is not None:
-                probs = probs * (~dropped).to(probs.dtype).view(-1, 1, 1)
-            return probs / probs.sum(dim=0, keepdim=True) if cfg['renormalize'] else probs
-
-        limit = cfg.get('max_logits_bytes')
-        keep = cfg['keep_logits'] and (limit is None or 4 * K * H * W <= limit)
-        probs_out = image.new_empty((K, H, W), dtype=torch.float32) if keep else None
-        area = torch.zeros(K, device=image.device)
-        sums = torch.zeros(K, dtype=torch.float64, device=image.device)
-        for r0, probs in bands():
-            labels[r0:r0 + probs.shape[1]] = self._labels(probs, None)
-            area += torch.bincount(probs.argmax(dim=0).flatten(), minlength=K)
-            if probs_out is not None:
-                probs_out[:, r0:r0 + probs.shape[1]] = probs
-            else:
-                sums += stored(probs, None).double().sum(dim=(1, 2))
-        if cfg['area_thd'] is not None:
-            # SCLIP: a class keeps its probabilities only when its argmax area is strictly above
-            # area_thd × the argmax area of all classes but bg_idx; the others' are zeroed.
-            area[cfg['bg_idx']] = 0
-            dropped = ~(area > cfg['area_thd'] * area.sum())
-            dropped[cfg['bg_idx']] = False
-            if dropped.any():
-                if probs_out is not None:
-                    probs_out[dropped] = 0
-                    labels = self._labels(probs_out, None)
-                else:
-                    sums.zero_()
-                    for r0, probs in bands():
-                        labels[r0:r0 + probs.shape[1]] = self._labels(probs, dropped)
-                        sums += stored(probs, dropped).double().sum(dim=(1, 2))
-        if probs_out is None:
-            return labels, None, (sums / (H * W)).float()
-        if cfg['renormalize']:
-            # NACLIP: the stored probabilities sum to 1 again after the synonym max (labels unchanged)
-            probs_out /= probs_out.sum(dim=0, keepdim=True)
-        return labels, probs_out, probs_out.mean(dim=(1, 2))
+            rows = lambda r0, r1: stitched_rows(plan, r0, r1)  # noqa: E731
+        cfg = {**self.test_cfg, **(overrides or {})}
+        return self.decode_head.decide(rows, out_shape, emb, cfg, image.device)
 
     # ----- mmseg interface ---------------------------------------------------------------------
     def _valid_images(self, inputs: Tensor, metas: List[dict]) -> List[Tensor]:
@@ -327,8 +268,9 @@ class ZeroShotSegmentor(BaseSegmentor):
             data_samples = [SegDataSample() for _ in images]
         for img, part, windows, meta, sample in zip(images, valid, all_windows, metas, data_samples):
             ori = tuple(meta.get('ori_shape', part.shape[-2:])[:2])
+            overrides = {k: meta[k] for k in PER_REQUEST if k in meta}
             labels, probs, scores = self.finish_image(windows, img, ori, emb,
-                                                      tuple(part.shape[-2:]))
+                                                      tuple(part.shape[-2:]), overrides)
             sample.set_data(dict(pred_sem_seg=PixelData(data=labels[None])))
             if probs is not None:
                 sample.set_data(dict(seg_logits=PixelData(data=probs)))
