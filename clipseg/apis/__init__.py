@@ -1,3 +1,4 @@
+"""The Python API: build a model by config name, segment or detect free-text classes, export."""
 from .detect import detect
 from .inference import find_config, init_model, list_configs, list_models, segment
 from .inferencer import mmseg_inferencer, use_classes

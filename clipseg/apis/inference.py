@@ -99,6 +99,9 @@ def load_config(config_or_name, weights: Optional[str] = None,
     (``init_model``, the inferencer, ``tools/test.py``, ``tools/reproduce.py``): ``cfg_options``
     first, then the CLIP ``weights`` (a tag, a local file or an hf-hub name)."""
     cfg = find_config(config_or_name)
+    if 'config' in cfg.model.get('segmentor', {}):   # an instance config naming its segmentation config
+        from ..models.detectors.dense_instances import segmentor_config
+        cfg.model.segmentor = segmentor_config(cfg.model.segmentor.to_dict())
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     if weights:

@@ -1,3 +1,4 @@
+"""Datasets and transforms mmseg lacks: VOC20, COCO-Object, image folders, colour jitter."""
 from .benchmarks import COCOObjectDataset, PascalVOC20Dataset
 from .color_jitter import ColorJitter
 from .image_folder import ImageFolderDataset

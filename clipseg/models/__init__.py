@@ -1,3 +1,4 @@
+"""Models registered into mmseg (and mmdet when installed): adapter → prior/head → segmentor."""
 import importlib.util
 
 from .attention import *  # noqa: F401,F403

@@ -1,3 +1,4 @@
+"""Small shared utilities: atomic writes, image reading with a pixel limit, palettes, errors."""
 from .atomic import (check_suffix, clean_stale_temps, ensure_writable, terminate_as_interrupt,
                      write_atomically)
 from .image_io import MAX_PIXELS, load_image

@@ -1,16 +1,6 @@
 # ClearCLIP protocol (mc-lan/ClearCLIP clearclip_segmentor.py, configs/cfg_*.py, cls_*.txt).
-_base_ = [
-    '../_base_/models/clearclip_vit-b16_openai_paper.py',
-    '../_base_/datasets/voc21.py',
-    '../_base_/default_runtime.py',
-]
+_base_ = ['../_base_/models/clearclip_vit-b16_openai_paper.py', '../_base_/datasets/voc21.py',
+          '../_base_/datasets/test_short448.py', '../_base_/default_runtime.py']
 model = dict(class_names='{{fileDirname}}/../_base_/datasets/class_names/clearclip/voc21.txt',
-             allow_shared_names=False,
-             test_cfg=dict(prob_thd=0.5))
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(2048, 448), keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs'),
-]
-test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+             allow_shared_names=False, test_cfg=dict(prob_thd=0.5))
+test_dataloader = dict(dataset=dict(pipeline={{_base_.test_pipeline}}))

@@ -1,15 +1,6 @@
 # CLIP-DINOiser protocol (wysoczanska/clip_dinoiser configs/clip_dinoiser.yaml, main_eval.py, segmentation/configs/_base_/datasets/).
-_base_ = [
-    '../_base_/models/dinoiser_vit-b16_laion2b.py',
-    '../_base_/datasets/voc20.py',
-    '../_base_/default_runtime.py',
-]
+_base_ = ['../_base_/models/dinoiser_vit-b16_laion2b.py', '../_base_/datasets/voc20.py',
+          '../_base_/datasets/test_short448.py', '../_base_/default_runtime.py']
 model = dict(class_names='{{fileDirname}}/../_base_/datasets/class_names/dinoiser/voc20.txt',
              allow_shared_names=False)
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(2048, 448), keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs'),
-]
-test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(dataset=dict(pipeline={{_base_.test_pipeline}}))

@@ -1,9 +1,6 @@
 # SCLIP protocol (wangf3014/SCLIP configs/cfg_*.py); also the common protocol (configs/common).
-_base_ = [
-    '../_base_/models/sclip_vit-b16_openai.py',
-    '../_base_/datasets/context60.py',
-    '../_base_/default_runtime.py',
-]
-model = dict(class_names={{_base_.class_names}},
-             allow_shared_names={{_base_.allow_shared_names}},
+_base_ = ['../_base_/models/sclip_vit-b16_openai_paper.py', '../_base_/datasets/context60.py',
+          '../_base_/datasets/test_short336.py', '../_base_/default_runtime.py']
+model = dict(class_names={{_base_.class_names}}, allow_shared_names={{_base_.allow_shared_names}},
              test_cfg=dict(logit_scale=50.0, prob_thd=0.1))
+test_dataloader = dict(dataset=dict(pipeline={{_base_.test_pipeline}}))

@@ -61,16 +61,35 @@ def test_max_per_image_keeps_the_best():
 @pytest.mark.parametrize('method', ['sclip_vit-b16_openai_slide336', 'naclip_vit-b16_openai_slide336',
                                     'clearclip_vit-b16_openai_slide448'])
 def test_coco_instance_configs_build_under_mmdet_with_a_tiny_clip(method):
-    from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmdet.registry import MODELS
-    from ..conftest import REPO, TINY_VIT
-    cfg = Config.fromfile(str(REPO / 'configs' / 'instances' / f'instances_{method}_coco.py'))
+    from clipseg.apis.inference import load_config
+    from ..conftest import TINY_VIT
+    cfg = load_config(f'instances_{method}_coco')      # the segmentation config's model, inherited
     assert cfg.default_scope == 'mmdet' and cfg.test_evaluator.type == 'CocoMetric'
     cfg.model.segmentor.clip = dict(model_name='tiny', model_cfg=TINY_VIT)
     init_default_scope('mmdet')
     model = MODELS.build(cfg.model)
     assert model.background == 1 and len(model.class_names()) == 80
+
+
+def test_instance_configs_inherit_their_segmentation_config():
+    """The segmentor of an instance config is the model of the segmentation config it names, as
+    mmdet's own tools build it (a plain Config) and as clipseg's loader resolves it."""
+    from mmengine.config import Config
+    from clipseg.apis.inference import find_config, load_config
+    from clipseg.models.detectors.dense_instances import segmentor_config
+    from ..conftest import REPO
+    for path in sorted((REPO / 'configs' / 'instances').glob('instances_*_coco.py')):
+        ref = Config.fromfile(str(path)).model.segmentor.to_dict()
+        seg = find_config(ref['config']).model.to_dict()
+        seg['type'] = 'mmseg.' + seg['type']
+        assert ref['config'].endswith('_coco_object') and segmentor_config(ref) == seg
+        assert load_config(path.stem).model.segmentor.to_dict() == seg
+    child = segmentor_config(dict(ref, clip=dict(_delete_=True, model_name='tiny'),
+                                  test_cfg=dict(prob_thd=0.7)))   # a config inheriting it
+    assert child['clip'] == dict(model_name='tiny') and child['test_cfg']['prob_thd'] == 0.7
+    assert child['test_cfg']['mode'] == seg['test_cfg']['mode']
 
 
 def test_checkpoints_that_do_not_fit_are_refused(tmp_path):

@@ -1,3 +1,4 @@
+"""Training-free attention variants for the last block (MaskCLIP, SCLIP, ClearCLIP, NACLIP, ...)."""
 from .base import LastBlockAttention, build_attention, short_names
 from .clearclip import ClearCLIPAttention
 from .maskclip import MaskCLIPAttention

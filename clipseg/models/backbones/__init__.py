@@ -1,3 +1,4 @@
+"""Backbone adapters: an open_clip or timm image tower → dense features on its patch grid."""
 from .clip_resnet import CLIPResNet
 from .clip_vit import CLIPViT
 from .timm_convnext import TimmConvNeXt, is_timm_convnext

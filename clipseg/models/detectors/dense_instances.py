@@ -77,6 +77,23 @@ def mask_nms(masks: Tensor, scores: Tensor, labels: Tensor, iou_thr: float) -> T
     return order[keep]
 
 
+def segmentor_config(segmentor: dict) -> dict:
+    """``dict(config=NAME, **overrides)`` → the ``model`` of the segmentation config NAME (a shipped
+    name or a path) with the overrides merged in as mmengine merges a child config (``_delete_``
+    included); any other dict is returned as it is. An instance config names its segmentation
+    protocol this way, so the two cannot drift, and configs inheriting it can still override
+    ``model.segmentor.*``."""
+    if 'config' not in segmentor:
+        return segmentor
+    from mmengine.config import Config
+    from ...apis.inference import find_config
+    overrides = {k: v for k, v in dict(segmentor).items() if k != 'config'}
+    model = Config._merge_a_into_b(overrides, find_config(segmentor['config']).model.to_dict())
+    if isinstance(model.get('type'), str) and '.' not in model['type']:
+        model['type'] = 'mmseg.' + model['type']
+    return model
+
+
 @DET_MODELS.register_module()
 class DenseInstanceDetector(BaseDetector):
     """An mmdet detector around a zero-shot segmentor: per image, the segmentor's class
@@ -85,7 +102,8 @@ class DenseInstanceDetector(BaseDetector):
 
     Args:
         segmentor: the segmentor config (``type='mmseg.ZeroShotSegmentor'`` or
-            ``'mmseg.CLIPDINOiser'``), with its classes and test settings.
+            ``'mmseg.CLIPDINOiser'``), with its classes and test settings; or
+            ``dict(config=NAME, ...)``: the model of that segmentation config (``segmentor_config``).
         background: number of leading classes that are background (no instances); output
             labels count from the first object class (COCO's 80 after SCLIP's 1 background).
         min_area, prob_thr, nms_iou, max_per_img: see ``instances_from_maps``.
@@ -94,7 +112,7 @@ class DenseInstanceDetector(BaseDetector):
     def __init__(self, segmentor: dict, background: int = 0, min_area: int = 64,
                  prob_thr: float = 0.0, nms_iou: float = 0.5, max_per_img: int = 100,
                  data_preprocessor: Optional[dict] = None, init_cfg=None):
-        seg = SEG_MODELS.build(segmentor)
+        seg = SEG_MODELS.build(segmentor_config(segmentor))
         if data_preprocessor is None:     # the segmentor's (the weights') normalisation
             data_preprocessor = dict(type='mmdet.DetDataPreprocessor', bgr_to_rgb=True,
                                      mean=seg.data_preprocessor.mean.flatten().tolist(),

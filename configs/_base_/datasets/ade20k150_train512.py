@@ -32,6 +32,7 @@ val_dataloader = dict(
     dataset=dict(type='ADE20KDataset', data_root='data/ade/ADEChallengeData2016',
                  data_prefix=dict(img_path='images/validation', seg_map_path='annotations/validation'),
                  pipeline=val_pipeline))
+test_pipeline = val_pipeline
 test_dataloader = val_dataloader
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator

@@ -1,6 +1,7 @@
 # ClearCLIP as its authors run it (mc-lan/ClearCLIP clearclip_segmentor.py defaults): slide 448/224,
 # logit scale 50, DINO-style positions, crops padded evenly on both sides (compute_padsize).
-_base_ = ['./clearclip_vit-b16_openai.py']
+_base_ = ['./zero_shot_vit-b16_openai.py']
 model = dict(
+    attention='clearclip',
     backbone_cfg=dict(pos_resize='dino', pad='even'),
     test_cfg=dict(crop_size=(448, 448), stride=(224, 224), logit_scale=50.0))

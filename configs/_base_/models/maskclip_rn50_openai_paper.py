@@ -2,8 +2,9 @@
 # dataset configs): whole image, ImageNet mean/std, the 85 templates of prompt_engineering.py,
 # plain argmax. Not reproduced: their converted ViT runs nn.GELU (not QuickGELU) and LayerNorm
 # eps 1e-6; key smoothing and prompt denoising are off in their benchmark configs, as here.
-_base_ = ['./maskclip_rn50_openai.py']
+_base_ = ['./zero_shot_rn50_openai.py']
 model = dict(
+    attention='maskclip',
     templates='maskclip',
     data_preprocessor=dict(type='mmseg.MixedSizeSegDataPreProcessor', mean=[123.675, 116.28, 103.53],
                            std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_val=0, seg_pad_val=255),

@@ -1,4 +1,5 @@
 # NACLIP as its authors run it (sinahmr/NACLIP naclip.py defaults): PAMR 10 steps at dilations
 # 8/16 on, class probabilities renormalised after the synonym max; the rest as SCLIP.
-_base_ = ['./naclip_vit-b16_openai.py']
-model = dict(test_cfg=dict(pamr_steps=10, pamr_dilations=(8, 16), renormalize=True))
+_base_ = ['./zero_shot_vit-b16_openai.py']
+model = dict(attention='naclip',
+             test_cfg=dict(pamr_steps=10, pamr_dilations=(8, 16), renormalize=True))

@@ -1,8 +1,8 @@
-# MaskCLIP (Zhou et al., ECCV 2022) on open_clip RN50 with OpenAI weights; SCLIP-style slide 224/112.
+# Zero-shot segmentor on open_clip RN50 with OpenAI weights; SCLIP-style slide 224/112.
+# The leaf (or a method's protocol base) sets `attention`.
 model = dict(
     type='ZeroShotSegmentor',
     clip=dict(model_name='RN50', pretrained='openai', quick_gelu=True),  # OpenAI weights: QuickGELU
-    attention='maskclip',
     templates='openai_imagenet',
     text_cache_dir='{{$CLIPSEG_CACHE:~/.cache/clipseg}}/text',  # encode a prompt set once per machine
     test_cfg=dict(mode='slide', crop_size=(224, 224), stride=(112, 112), logit_scale=40.0))
