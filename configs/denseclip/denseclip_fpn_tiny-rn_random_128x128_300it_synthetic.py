@@ -20,7 +20,7 @@ model = dict(
         n_ctx=8,
         context_decoder=dict(width=64, heads=2, layers=3, dropout=0.1),
         score_concat_index=3,
-        neck=dict(type='mmseg.FPN', in_channels=[128, 256, 512, 1024 + 5], out_channels=64, num_outs=4),
+        neck=dict(type='mmseg.FPN', in_channels=[128, 256, 512, 1024], out_channels=64, num_outs=4),
         in_channels=[64, 64, 64, 64],
         in_index=[0, 1, 2, 3],
         feature_strides=[4, 8, 16, 32],

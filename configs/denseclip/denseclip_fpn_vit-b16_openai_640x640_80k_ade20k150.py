@@ -17,7 +17,7 @@ model = dict(
                   pos_resize='bilinear', drop_path_rate=0.1, cls_embed_twice=False),
     decode_head=dict(
         score_concat_index=2,
-        neck=dict(in_channels=[768, 768, 768 + 150, 768])),
+        neck=dict(in_channels=[768, 768, 768, 768])),
     test_cfg=dict(crop_size=(640, 640), stride=(426, 426)))
 default_hooks = dict(checkpoint=dict(by_epoch=False, interval=8000, max_keep_ckpts=2))
 custom_hooks = [dict(type='RNGStateHook')]  # dropout continues exactly on --resume

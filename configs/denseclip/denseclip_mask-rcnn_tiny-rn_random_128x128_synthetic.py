@@ -12,7 +12,7 @@ model = dict(
                            std=[68.5005327, 66.6321579, 70.32316305], bgr_to_rgb=True,
                            pad_size_divisor=32),
     backbone=dict(type='mmseg.CLIPResNet', pos_grid=4, pos_resize='crop'),
-    neck=dict(type='FPN', in_channels=[128, 256, 512, 1024 + 4], out_channels=64, num_outs=5),
+    neck=dict(type='FPN', in_channels=[128, 256, 512, 1024], out_channels=64, num_outs=5),
     rpn_head=dict(
         type='RPNHead', in_channels=64, feat_channels=64,
         anchor_generator=dict(type='AnchorGenerator', scales=[8], ratios=[0.5, 1.0, 2.0],

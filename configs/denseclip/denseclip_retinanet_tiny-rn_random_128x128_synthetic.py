@@ -12,7 +12,7 @@ model = dict(
     class_names=list(classes),
     context_decoder=dict(width=64, heads=2, layers=3, dropout=0.1),
     backbone=dict(pos_grid=4),
-    neck=dict(in_channels=[128, 256, 512, 1024 + 4], out_channels=64),
+    neck=dict(in_channels=[128, 256, 512, 1024], out_channels=64),
     bbox_head=dict(num_classes=4, in_channels=64, feat_channels=64, stacked_convs=2))
 train_pipeline = [
     dict(type='LoadImageFromFile'),

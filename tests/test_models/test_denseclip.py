@@ -20,7 +20,6 @@ def denseclip(arch='rn'):
         cfg, backbone, idx, inch = TINY_RN, dict(type='CLIPResNet'), 3, [64, 128, 256, 512]
     else:
         cfg, backbone, idx, inch = TINY_VIT4, dict(type='CLIPViT', out_indices=(0, 1, 2, 3)), 2, [64] * 4
-    inch = [c + (len(CLASSES) if i == idx else 0) for i, c in enumerate(inch)]
     return MODELS.build(dict(
         type='DenseCLIP', clip=dict(model_name='t', model_cfg=cfg), class_names=CLASSES,
         backbone=backbone,
@@ -106,7 +105,7 @@ def test_context_prompt_matches_manual_sequence():
 def test_stock_mmseg_encoder_decoder_uses_the_head(tmp_path):
     from mmengine.config import Config
     cfg = tmp_path / 'stock.py'
-    inch = [64, 128, 256, 512 + 3]
+    inch = [64, 128, 256, 512]
     cfg.write_text(
         "custom_imports = dict(imports=['clipseg'], allow_failed_imports=False)\n"
         "norm_cfg = dict(type='BN', requires_grad=True)\n"

@@ -12,6 +12,7 @@ from mmdet.registry import MODELS as DET_MODELS
 from ..clip import create_clip
 from ..context_decoder import ContextDecoder
 from ...utils.palette import rgb_palette
+from ..heads.pixel_text_head import neck_with_scores
 from ..text import parse_classes
 from ..text.context_encoder import ContextTextEncoder, context_aware_scores
 from ..text.text_tower import TextTower
@@ -122,7 +123,7 @@ class DenseCLIPRetinaNet(DenseCLIPDetection, RetinaNet):
         clip: ``create_clip`` settings (one load for backbone and text).
         class_names: the detector's classes, in the dataset's order.
         backbone: ``CLIPResNet`` options (``pos_grid``, ``pos_resize``); the tower comes from clip.
-        neck: FPN whose last ``in_channels`` entry is c4's channels + the number of classes.
+        neck: FPN over the backbone's widths; the K score-map channels are added to c4's entry.
     """
 
     def __init__(self, clip: dict, class_names, backbone: dict, neck: dict, bbox_head: dict,
@@ -131,6 +132,7 @@ class DenseCLIPRetinaNet(DenseCLIPDetection, RetinaNet):
         if kwargs:
             raise TypeError(f'unexpected arguments {sorted(kwargs)}')
         model, tokenizer, backbone = self.build_clip(clip, backbone)
+        neck = neck_with_scores(neck, len(parse_classes(class_names)), index=3)   # scores on c4
         super().__init__(backbone=backbone, neck=neck, bbox_head=bbox_head, train_cfg=train_cfg,
                          test_cfg=test_cfg, data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
@@ -149,6 +151,7 @@ class DenseCLIPMaskRCNN(DenseCLIPDetection, MaskRCNN):
         if kwargs:
             raise TypeError(f'unexpected arguments {sorted(kwargs)}')
         model, tokenizer, backbone = self.build_clip(clip, backbone)
+        neck = neck_with_scores(neck, len(parse_classes(class_names)), index=3)   # scores on c4
         super().__init__(backbone=backbone, neck=neck, rpn_head=rpn_head, roi_head=roi_head,
                          train_cfg=train_cfg, test_cfg=test_cfg,
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)

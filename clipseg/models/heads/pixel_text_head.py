@@ -13,6 +13,15 @@ from ..text import parse_classes
 from ..text.context_encoder import ContextTextEncoder, context_aware_scores
 
 
+def neck_with_scores(neck: dict, num_classes: int, index: int) -> dict:
+    """An FPN config whose ``in_channels`` are the backbone's widths → the same FPN with the K
+    score-map channels added at level ``index``, where DenseCLIP concatenates the score map (so
+    configs never write ``2048 + 150``)."""
+    widths = list(neck['in_channels'])
+    widths[index] += num_classes
+    return dict(neck, in_channels=widths)
+
+
 @MODELS.register_module()
 class DenseCLIPHead(FPNHead):
     """Pixel-text score maps guiding an FPN decoder.
@@ -53,6 +62,7 @@ class DenseCLIPHead(FPNHead):
         visual_dim = self.prompt.text_projection.shape[-1] if isinstance(self.prompt.text_projection, torch.Tensor) \
             else self.prompt.text_projection.out_features
         self.context_decoder = ContextDecoder(visual_dim=visual_dim, **context_decoder)
+        neck = neck_with_scores(neck, len(names), score_concat_index)
         self.neck = MODELS.build(dict(neck, type=neck.get('type', 'mmseg.FPN')))
         self.score_concat_index = score_concat_index
         self.tau, self.identity_weight = tau, identity_weight

@@ -17,7 +17,7 @@ model = dict(
         score_concat_index=3,
         tau=0.07,
         identity_weight=0.4,
-        neck=dict(type='mmseg.FPN', in_channels=[256, 512, 1024, 2048 + 150], out_channels=256, num_outs=4),
+        neck=dict(type='mmseg.FPN', in_channels=[256, 512, 1024, 2048], out_channels=256, num_outs=4),
         in_channels=[256, 256, 256, 256],
         in_index=[0, 1, 2, 3],
         feature_strides=[4, 8, 16, 32],

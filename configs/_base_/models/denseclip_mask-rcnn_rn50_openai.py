@@ -11,4 +11,4 @@ model = dict(
                            std=[68.5005327, 66.6321579, 70.32316305], bgr_to_rgb=True,
                            pad_size_divisor=32),
     backbone=dict(_delete_=True, type='mmseg.CLIPResNet', pos_grid=42, pos_resize='crop'),
-    neck=dict(in_channels=[256, 512, 1024, 2048 + 80], num_outs=5))
+    neck=dict(in_channels=[256, 512, 1024, 2048], num_outs=5))

@@ -14,5 +14,5 @@ model = dict(
     # attnpool positions: resized once, bilinearly, 7→42 (input_resolution 1344 / 32), then the
     # top-left h×w cells for each input (detection/denseclip/models.py:77, 238-243)
     backbone=dict(_delete_=True, type='mmseg.CLIPResNet', pos_grid=42, pos_resize='crop'),
-    neck=dict(in_channels=[256, 512, 1024, 2048 + 80], start_level=1, add_extra_convs='on_input',
+    neck=dict(in_channels=[256, 512, 1024, 2048], start_level=1, add_extra_convs='on_input',
               num_outs=5))
