@@ -183,8 +183,12 @@ def test_identity_loss_is_the_mean_over_all_pixels():
 def test_resnet_attnpool_grid_is_resized_once_bilinearly_and_trained():
     from clipseg.models import CLIPResNet
     torch.manual_seed(0)
-    visual = create_clip('t', model_cfg=TINY_RN)[0].visual
-    old = visual.attnpool.positional_embedding.detach().clone()          # 2x2 + 1 for 64 px
+    plain = create_clip('t', model_cfg=TINY_RN)[0].visual
+    old = plain.attnpool.positional_embedding.detach().clone()          # 2x2 + 1 for 64 px
+    with pytest.raises(TypeError, match='applied when the tower is built'):
+        CLIPResNet(visual=plain, attention='vanilla', pos_grid=4)     # adapters never resize it
+    torch.manual_seed(0)
+    visual = create_clip('t', model_cfg=TINY_RN, pos_grid=4)[0].visual   # the same weights, built at 4x4
     rn = CLIPResNet(visual=visual, attention='vanilla', pos_grid=4, pos_resize='bilinear', frozen=False)
     pos = rn.visual.attnpool.positional_embedding
     assert pos.shape == (17, old.shape[1]) and pos.requires_grad

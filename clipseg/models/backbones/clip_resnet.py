@@ -10,7 +10,8 @@ from mmseg.registry import MODELS
 from ..attention import LastBlockAttention, build_attention
 from ..clip import create_clip
 from .clip_tower import CLIPTowerAdapter
-from .clip_vit import merge_heads, resize_pos_embed, retrain_grid, split_heads
+from ..clip.positions import check_grid, resize_pos_embed
+from .clip_vit import merge_heads, split_heads
 
 
 @MODELS.register_module()
@@ -43,9 +44,11 @@ class CLIPResNet(CLIPTowerAdapter):
                  pos_resize: str = 'exact',
                  init_cfg=None):
         if visual is None:
-            visual = create_clip(model_name, pretrained, model_cfg, quick_gelu)[0].visual
+            visual = create_clip(model_name, pretrained, model_cfg, quick_gelu,
+                                 pos_grid=pos_grid)[0].visual
         if not hasattr(visual, 'attnpool'):
             raise TypeError(f'{model_name!r} has no ModifiedResNet image tower; use CLIPViT for ViTs')
+        check_grid(visual.attnpool.positional_embedding, pos_grid)
         super().__init__(visual, frozen, init_cfg)
         self.attention = build_attention(attention)
         self.out_indices = tuple(i % 4 for i in out_indices)
@@ -56,8 +59,6 @@ class CLIPResNet(CLIPTowerAdapter):
             raise ValueError("CLIPResNet pos_resize must be 'exact', 'bilinear' or 'crop', "
                              f'got {pos_resize!r}')
         self.pos_resize = pos_resize
-        if pos_grid is not None:
-            visual.attnpool.positional_embedding = retrain_grid(visual.attnpool.positional_embedding, pos_grid)
         if with_global and self.attention.value_only:
             raise ValueError('with_global needs an attention that mixes tokens (e.g. vanilla)')
 

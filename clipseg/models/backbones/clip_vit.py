@@ -14,37 +14,7 @@ from ..clip import create_clip
 from .clip_tower import PAD_MODES, CLIPTowerAdapter, pad_to_patches
 
 
-POS_RESIZE = ('exact', 'dino', 'bilinear')
-
-
-def resize_pos_embed(pos_embed: Tensor, src_grid: Tuple[int, int], dst_grid: Tuple[int, int],
-                     mode: str = 'exact') -> Tensor:
-    """Bicubic resize of a (1 + h*w, C) positional embedding from ``src_grid`` to ``dst_grid``.
-
-    ``'exact'``: to the target size (MaskCLIP, mmseg). ``'dino'``: with the scale factor
-    (h + 0.1) / h_src, as DINO's ``interpolate_pos_encoding`` and SCLIP/NACLIP/ClearCLIP do.
-    ``'bilinear'``: bilinear to the target size (DenseCLIP)."""
-    if tuple(src_grid) == tuple(dst_grid):
-        return pos_embed
-    cls_pos, patch_pos = pos_embed[:1], pos_embed[1:]
-    patch_pos = patch_pos.reshape(1, *src_grid, -1).permute(0, 3, 1, 2)
-    if mode == 'dino':
-        scale = tuple((d + 0.1) / s for d, s in zip(dst_grid, src_grid))
-        patch_pos = F.interpolate(patch_pos.float(), scale_factor=scale, mode='bicubic',
-                                  align_corners=False)
-        assert tuple(patch_pos.shape[-2:]) == tuple(dst_grid)
-    else:
-        patch_pos = F.interpolate(patch_pos.float(), size=dst_grid,
-                                  mode='bilinear' if mode == 'bilinear' else 'bicubic', align_corners=False)
-    patch_pos = patch_pos.to(pos_embed.dtype).permute(0, 2, 3, 1).reshape(-1, pos_embed.shape[-1])
-    return torch.cat([cls_pos, patch_pos], dim=0)
-
-
-def retrain_grid(pos_embed: nn.Parameter, grid: int) -> nn.Parameter:
-    """DenseCLIP: resize a (1 + h*w, C) positional embedding once, bilinearly, to ``grid`` × ``grid``
-    (the training crop's grid) and train it there."""
-    side = int(math.isqrt(pos_embed.shape[0] - 1))
-    return nn.Parameter(resize_pos_embed(pos_embed.detach(), (side, side), (grid, grid), 'bilinear'))
+from ..clip.positions import POS_RESIZE, check_grid, resize_pos_embed
 
 
 def split_heads(x: Tensor, heads: int) -> Tensor:
@@ -103,7 +73,9 @@ class CLIPViT(CLIPTowerAdapter):
                  cls_embed_twice: bool = False,
                  init_cfg=None):
         if visual is None:
-            visual = create_clip(model_name, pretrained, model_cfg, quick_gelu)[0].visual
+            visual = create_clip(model_name, pretrained, model_cfg, quick_gelu,
+                                 pos_grid=pos_grid)[0].visual
+        check_grid(visual.positional_embedding, pos_grid)
         if not hasattr(visual, 'transformer') or not hasattr(visual, 'conv1'):
             raise TypeError(f'{model_name!r} has no native open_clip ViT image tower; use CLIPResNet '
                             'for ModifiedResNet, TimmViT / TimmConvNeXt for timm towers')
@@ -127,8 +99,6 @@ class CLIPViT(CLIPTowerAdapter):
         self.out_indices = tuple(i % depth for i in out_indices)
         self.tap = tap
         self.pos_resize, self.pad = pos_resize, pad
-        if pos_grid is not None:
-            visual.positional_embedding = retrain_grid(visual.positional_embedding, pos_grid)
         self.drop_rates = [float(r) for r in torch.linspace(0, drop_path_rate, depth)]
         self.cls_embed_twice = cls_embed_twice
         self.patch_size = tuple(visual.patch_size) if isinstance(visual.patch_size, (tuple, list)) \

@@ -70,22 +70,15 @@ class TimmViT(CLIPTowerAdapter):
         if pool is not None and getattr(pool, 'pos_embed', None) is not None:
             raise TypeError(f'{model_name!r}: a MAP head with its own position embedding has a '
                             'fixed token count; no dense path')
+        if not getattr(trunk, 'dynamic_img_size', False):
+            raise TypeError(f'{model_name!r}: the timm trunk was built at a fixed input size; build '
+                            'the tower with clipseg.models.clip.create_clip, which builds timm ViT/EVA '
+                            "trunks in timm's dynamic-size mode (dynamic_img_size=True)")
         super().__init__(visual, frozen, init_cfg)
         self.kind = kind
         self.attention = build_attention(attention)
         self.with_global, self.pad = with_global, pad
-        # timm's own dynamic-size mode (as timm.create_model(..., dynamic_img_size=True) builds it):
-        # patch embedding keeps NHWC and any size; _pos_embed resamples positions per input.
-        pe = trunk.patch_embed
-        from timm.layers import Format
-        pe.flatten, pe.output_fmt, pe.strict_img_size = False, Format.NHWC, False
-        trunk.dynamic_img_size = True
-        rope = getattr(trunk, 'rope', None)
-        if rope is not None and getattr(rope, 'feat_shape', None) is not None:
-            if not hasattr(rope, '_use_cached_embed'):
-                raise TypeError('this timm version keeps EVA rotary embeddings at one grid size')
-            rope._use_cached_embed = False   # rebuilt from its bands for each grid, as timm does
-        self.patch_size = tuple(pe.patch_size)
+        self.patch_size = tuple(trunk.patch_embed.patch_size)
         self.num_prefix = trunk.num_prefix_tokens
         self.embed_dim = self._output_dim()
 

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from ...compat import quiet
+from .positions import set_trained_grid
 
 HUB_HOST = ('huggingface.co', 443)
 
@@ -221,17 +222,29 @@ def text_tokenizer(model_name: str):
     return open_clip.get_tokenizer(model_name)
 
 
+DYNAMIC_SIZE_MODULES = ('timm.models.vision_transformer', 'timm.models.eva')
+
+
 @contextlib.contextmanager
 def timm_arguments(kwargs: dict):
-    """Pass extra arguments (``embed_dim``, ``depth``...) to the ``timm.create_model`` call of
-    open_clip's TimmModel: a custom-width timm tower (``vision_cfg.timm_model_kwargs``), which
-    open_clip's config has no field for."""
-    if not kwargs:
-        yield
-        return
+    """Extra arguments for the ``timm.create_model`` call of open_clip's TimmModel, which
+    open_clip's config has no field for: a custom-width timm tower
+    (``vision_cfg.timm_model_kwargs``), and for every timm ViT / EVA trunk timm's dynamic-size mode
+    (``dynamic_img_size=True``: any input size, positions resampled per input, rotary embeddings
+    built per grid), so that the dense adapters take the tower as built and never edit it."""
     import timm
     create = timm.create_model
-    timm.create_model = lambda name, **kw: create(name, **{**kw, **kwargs})
+
+    def create_for_dense_use(name, **kw):
+        extra = dict(kwargs)
+        try:
+            module = timm.models.model_entrypoint(name.split('.')[0]).__module__
+        except Exception:  # noqa: BLE001 - an unknown name: timm's own error follows
+            module = ''
+        if module in DYNAMIC_SIZE_MODULES:
+            extra.setdefault('dynamic_img_size', True)
+        return create(name, **{**kw, **extra})
+    timm.create_model = create_for_dense_use
     try:
         yield
     finally:
@@ -242,7 +255,8 @@ def create_clip(model_name: str = 'ViT-B-16',
                 pretrained: Optional[str] = None,
                 model_cfg: Optional[dict] = None,
                 quick_gelu: Optional[bool] = None,
-                preprocess_tag: Optional[str] = None) -> Tuple[nn.Module, object]:
+                preprocess_tag: Optional[str] = None,
+                pos_grid: Optional[int] = None) -> Tuple[nn.Module, object]:
     """Return ``(clip_model, tokenizer)`` in eval mode on the CPU.
 
     Args:
@@ -258,7 +272,16 @@ def create_clip(model_name: str = 'ViT-B-16',
             then builds the same model as the tag).
         preprocess_tag: with a local weights file, the tag whose preprocessing (mean/std,
             interpolation) the file was trained with; default: the model's tags' common one.
+        pos_grid: build the image tower with its positional embedding resized once to this grid,
+            to be trained there (DenseCLIP; ``positions.set_trained_grid``).
     """
+    model, tokenizer = _build_clip(model_name, pretrained, model_cfg, quick_gelu, preprocess_tag)
+    if pos_grid is not None:
+        set_trained_grid(model.visual, pos_grid)
+    return model, tokenizer
+
+
+def _build_clip(model_name, pretrained, model_cfg, quick_gelu, preprocess_tag):
     if model_cfg is not None:
         cfg = dict(model_cfg)
         if quick_gelu is not None:
@@ -285,7 +308,8 @@ def create_clip(model_name: str = 'ViT-B-16',
             repo = model_name[len('hf-hub:'):]
             if not isinstance(try_to_load_from_cache(repo, 'open_clip_config.json'), str):
                 raise _unavailable(model_name, model_name)
-        model = open_clip.create_model(model_name)
+        with timm_arguments({}):
+            model = open_clip.create_model(model_name)
         return model.eval(), open_clip.get_tokenizer(model_name)
 
     tokenizer = text_tokenizer(model_name)  # before any weights: a missing tokenizer fails fast
@@ -303,7 +327,7 @@ def create_clip(model_name: str = 'ViT-B-16',
         if not _tag_is_cached(model_name, pretrained) and _offline():
             raise _unavailable(model_name, pretrained)
         kwargs['pretrained'] = pretrained
-    with quiet.weights_loaded_by_us() if is_file else contextlib.nullcontext():
+    with quiet.weights_loaded_by_us() if is_file else contextlib.nullcontext(), timm_arguments({}):
         model = open_clip.create_model(model_name, force_quick_gelu=bool(quick_gelu), **kwargs)
     if is_file:
         load_checkpoint_into(model, pretrained, model_name)

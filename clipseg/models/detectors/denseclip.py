@@ -45,7 +45,7 @@ class DenseCLIPDetection:
     def build_clip(clip: dict, backbone: dict):
         """One CLIP load: the image tower goes to the backbone config, the model is returned for
         the text side."""
-        model, tokenizer = create_clip(**dict(clip))
+        model, tokenizer = create_clip(**dict(clip), pos_grid=backbone.get('pos_grid'))
         backbone = dict(backbone, visual=model.visual, with_global=True)
         backbone.setdefault('type', 'mmseg.CLIPResNet')
         backbone.setdefault('frozen', False)

@@ -26,7 +26,8 @@ class DenseCLIP(TrainedParts, EncoderDecoder):
                  data_preprocessor: Optional[dict] = None, allow_random_heads: bool = False,
                  **kwargs):
         clip = dict(clip)
-        model, tokenizer = create_clip(**clip)   # one load: image tower → backbone, text → head
+        # one load: image tower (built at the backbone's pos_grid, if any) → backbone, text → head
+        model, tokenizer = create_clip(**clip, pos_grid=backbone.get('pos_grid'))
         backbone = dict(backbone, model_name=clip.get('model_name'), visual=model.visual,
                         with_global=True)
         backbone.setdefault('frozen', False)
