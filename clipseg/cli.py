@@ -145,7 +145,9 @@ def detect(args) -> int:
         return 2
     keep = result['scores'] >= args.score_thr
     for box, label, score in zip(result['bboxes'][keep], result['labels'][keep], result['scores'][keep]):
-        print(f"{result['classes'][label]:>24s}  {score:.3f}  box {np.round(box).astype(int).tolist()}")
+        # the score in % as the picture draws it (mmdet's visualiser writes round(100 · score, 1))
+        print(f"{result['classes'][label]:>24s}  {100 * score:5.1f}%  box "
+              f"{np.round(box).astype(int).tolist()}")
     print(f'{int(keep.sum())} instances with score >= {args.score_thr}; wrote {args.out}')
     return 0
 

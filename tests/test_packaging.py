@@ -14,6 +14,7 @@ def test_list_configs_and_models():
     models = clipseg.list_models()
     assert 'sclip_vit-b16_openai_slide336' in models and 'dinoiser_vit-b16_laion2b_slide448' in models
     assert not any(m.endswith('_voc21') or 'train' in m for m in models)
+    assert not [m for m in models if m.startswith('denseclip_')]   # they need trained checkpoints
     import pytest
     with pytest.raises(FileNotFoundError, match="did you mean \\['sclip_vit-b16_openai_slide336'"):
         clipseg.init_model('sclip_vit-b16_openai_slide33')

@@ -169,7 +169,9 @@ def main(argv=None) -> int:
     report = {}
     for method, rows in results.items():
         print(table(method, rows, published))
-        report[method] = {ds: {'ours': v, 'paper': published.get(method, {}).get('miou', {}).get(ds)}
+        # mIoU in % to two decimals, as mmseg's IoUMetric prints it (no float32 noise in the file)
+        report[method] = {ds: {'ours': None if v is None else round(float(v), 2),
+                               'paper': published.get(method, {}).get('miou', {}).get(ds)}
                           for ds, v in rows}
     if args.out:
         from clipseg.utils import write_atomically

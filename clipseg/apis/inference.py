@@ -36,10 +36,11 @@ def list_configs(pattern: str = '*') -> List[str]:
 
 
 def list_models(pattern: str = '*') -> List[str]:
-    """The configs that segment any image with your class names (no benchmark, no training):
-    the names to pass to ``init_model`` and the demo."""
+    """The configs that segment any image with your class names (no benchmark, no training, no
+    trained checkpoint needed: DenseCLIP's COCO detectors are left out): the names to pass to
+    ``init_model`` and the demo."""
     return [n for n in list_configs(pattern)
-            if not n.endswith(BENCHMARKS + ('_synthetic',)) and 'train' not in n
+            if not n.endswith(BENCHMARKS + ('_synthetic', '_coco')) and 'train' not in n
             and not n.startswith(('found_', 'instances_'))]
 
 

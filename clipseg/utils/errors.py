@@ -3,7 +3,8 @@
 A refusal is an error about the user's input: a config, file or checkpoint that is missing,
 unsafe or of the wrong model, weights that cannot be had offline, an image too large
 (``ValueError``, ``OSError``, ``RuntimeError`` and their subclasses, ``SystemExit`` with a
-message). ``CLIPSEG_TRACEBACK=1`` re-raises them for debugging.
+message), or an optional part whose package is not installed (``MissingPackageError``).
+``CLIPSEG_TRACEBACK=1`` re-raises them for debugging.
 """
 import os
 import sys
@@ -14,6 +15,10 @@ TRACEBACK_ENV = 'CLIPSEG_TRACEBACK'
 
 class UsageError(ValueError):
     """A command-line refusal with its message."""
+
+
+class MissingPackageError(ImportError):
+    """An optional part needs a package that is not installed; the message names the extra."""
 
 
 def one_line(err: BaseException) -> str:
@@ -30,7 +35,7 @@ def run_cli(main: Callable[..., Optional[int]], *args) -> int:
             print(one_line(err.code), file=sys.stderr)
             return 2
         return err.code or 0
-    except (ValueError, OSError, RuntimeError) as err:
+    except (ValueError, OSError, RuntimeError, MissingPackageError) as err:
         if os.environ.get(TRACEBACK_ENV, '') not in ('', '0'):
             raise
         print(one_line(err), file=sys.stderr)

@@ -116,6 +116,9 @@ def test_nothing_found_is_an_empty_result_and_the_demo_draws_it(tmp_path, shapes
     printed = capsys.readouterr()
     assert rc == 0, printed.err
     assert (tmp_path / 'det.png').stat().st_size > 0 and 'instances with score' in printed.out
+    import re                                         # scores printed in % as the picture draws them
+    boxes = [line for line in printed.out.splitlines() if 'box [' in line]
+    assert boxes and all(re.search(r' \d+\.\d%  box \[', line) for line in boxes)
     rc = main(['segment', str(image), '--task', 'det', '--classes', 'cat',
                '--config', 'maskclip_vit-b16_openai_slide336', '--out', str(tmp_path / 'x.png')])
     assert rc == 2 and 'segmentation config' in capsys.readouterr().err

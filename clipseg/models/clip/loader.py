@@ -209,8 +209,10 @@ def text_tokenizer(model_name: str):
         try:
             import transformers  # noqa: F401
         except ImportError:
-            raise ImportError(f'{model_name!r} tokenizes text with the Hugging Face tokenizer '
-                              f'{hf_name!r}, which needs transformers: pip install transformers')
+            from ...utils.errors import MissingPackageError
+            raise MissingPackageError(
+                f'{model_name!r} tokenizes text with the Hugging Face tokenizer {hf_name!r}, which '
+                'needs transformers: pip install "clipseg[siglip]" (or pip install transformers)') from None
         if _offline():
             from huggingface_hub import try_to_load_from_cache
             if not any(isinstance(try_to_load_from_cache(hf_name, f), str)

@@ -53,7 +53,8 @@ class TrainedParts:
             raise RuntimeError(
                 f'{type(self).__name__}\'s {self.parts_name} were neither loaded nor trained: '
                 'pass a trained checkpoint (--checkpoint / init_model(checkpoint=...) / load_from), '
-                'or set model.allow_random_heads=True to run them untrained on purpose.')
+                'or run them untrained on purpose (--random-heads on the command line, '
+                'model.allow_random_heads=True in a config).')
 
 
 def _describe(keys: Iterable[str], what: str) -> list:

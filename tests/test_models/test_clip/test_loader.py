@@ -126,3 +126,16 @@ def test_one_place_decides_file_or_tag(tmp_path, monkeypatch):
     assert weights_id('ViT-B-16', 'openai') == 'ViT-B-16:openai'
     assert weights_id('ViT-B-16', 'mine').startswith(f'{tmp_path / "mine"}:10:')
     assert weights_id('ViT-B-16', None) is None
+
+
+def test_a_missing_tokenizer_package_names_its_extra_and_is_one_line(monkeypatch, capsys):
+    """SigLIP without transformers: an error naming the extra, before any weights; the tools
+    print it on one line with status 2 (no traceback)."""
+    import sys
+    from clipseg.utils.errors import MissingPackageError, run_cli
+    monkeypatch.setitem(sys.modules, 'transformers', None)      # import transformers fails
+    with pytest.raises(MissingPackageError, match=r'clipseg\[siglip\]'):
+        create_clip('ViT-B-16-SigLIP', 'webli')
+    assert run_cli(lambda: create_clip('ViT-B-16-SigLIP', 'webli')) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('error:') and 'clipseg[siglip]' in err and 'Traceback' not in err
