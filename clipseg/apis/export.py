@@ -1,5 +1,6 @@
 """Export a zero-shot segmentor to ONNX for a fixed class list (text embeddings baked in) or with
 the class embeddings as an input, and check it against PyTorch with onnxruntime."""
+import os
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
@@ -65,8 +66,34 @@ def export_onnx(segmentor: nn.Module, path: str, size: Tuple[int, int],
             torch.onnx.export(program, args, tmp, input_names=names,
                               output_names=['labels', 'probs'], opset_version=18,
                               external_data=False)
+            describe(tmp, segmentor, wrapper, size, reason)
         write_atomically(path, write)
     return wrapper, reason
+
+
+def describe(path: str, segmentor: nn.Module, wrapper: ExportedSegmentor,
+             size: Tuple[int, int], reason: Optional[str]) -> None:
+    """Write into the ONNX file what a user needs to run it (``metadata_props``, JSON values):
+    ``classes`` (index order of ``labels`` / ``probs``), ``mean``/``std`` (RGB, 0-255; the image
+    input is normalised with them), ``input_size`` and whether H, W are ``dynamic``, the
+    ``config`` it came from (when known) and the producer."""
+    import json
+    import onnx
+    from .. import __version__
+    model = onnx.load(path)
+    pre = getattr(segmentor, 'data_preprocessor', None)
+    cfg = getattr(segmentor, 'cfg', None)
+    props = dict(
+        classes=wrapper.names,
+        mean=None if pre is None else [round(float(v), 6) for v in pre.mean.flatten()],
+        std=None if pre is None else [round(float(v), 6) for v in pre.std.flatten()],
+        color_order='RGB', input_size=list(size), dynamic=reason is None,
+        embeddings_input=wrapper.embeddings_input,
+        config=None if getattr(cfg, 'filename', None) is None else
+        os.path.splitext(os.path.basename(cfg.filename))[0],
+        producer=f'clipseg {__version__}')
+    onnx.helper.set_model_props(model, {k: json.dumps(v) for k, v in props.items()})
+    onnx.save(model, path)
 
 
 def check_onnx(path: str, wrapper: ExportedSegmentor, images: Sequence[np.ndarray]) -> Dict:

@@ -1,5 +1,5 @@
 """Paint a label map over its image with a legend, and write outputs atomically."""
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -41,15 +41,22 @@ def save_image(path: str, image: np.ndarray) -> None:
     write_atomically(path, write)
 
 
-def save_label_map(path: str, labels: np.ndarray, num_classes: int) -> None:
-    """Palette PNG (≤ 256 classes) of class indices; 16-bit grey PNG beyond."""
-    from PIL import Image
+def save_label_map(path: str, labels: np.ndarray, num_classes: int,
+                   classes: Optional[Sequence[str]] = None) -> None:
+    """Palette PNG (≤ 256 classes) of class indices; 16-bit grey PNG beyond. With ``classes``,
+    the PNG says what its values mean: a ``clipseg:classes`` text chunk holding the JSON list of
+    names in index order (``PIL.Image.open(path).text['clipseg:classes']``)."""
+    import json
+    from PIL import Image, PngImagePlugin
+    info = PngImagePlugin.PngInfo()
+    if classes is not None:
+        info.add_text('clipseg:classes', json.dumps(list(classes), ensure_ascii=False))
 
     def write(tmp):
         if num_classes <= 256:
             img = Image.fromarray(labels.astype(np.uint8), mode='P')
             img.putpalette(make_palette(num_classes)[:, ::-1].flatten().tolist())
-            img.save(tmp, format='PNG')
         else:
-            cv2.imwrite(tmp, labels.astype(np.uint16))
+            img = Image.fromarray(labels.astype(np.uint16), mode='I;16')
+        img.save(tmp, format='PNG', pnginfo=info)
     write_atomically(path, write)

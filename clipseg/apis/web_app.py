@@ -183,7 +183,7 @@ class WebDemo:
         rows = [[result['classes'][k], f'{100 * share[k]:.1f}%', f'{scores[k]:.3f}']
                 for k in np.argsort(-share) if share[k] > 0]
         path = os.path.join(self.out_dir, f'labels_{uuid.uuid4().hex[:8]}.png')
-        save_label_map(path, result['label_map'], len(result['classes']))
+        save_label_map(path, result['label_map'], len(result['classes']), result['classes'])
         if self.keep_outputs is not None:
             timer = threading.Timer(self.keep_outputs, self.forget, [path])
             timer.daemon = True

@@ -30,6 +30,9 @@ def test_folder_with_a_corrupt_file_writes_the_good_ones(tmp_path, tiny_ckpt, vo
     from PIL import Image
     labels = np.array(Image.open(tmp_path / 'out' / '2011_000025_labels.png'))   # palette indices
     assert labels.shape == cv2.imread(str(src / '2011_000025.jpg')).shape[:2] and labels.max() < 3
+    import json                                       # the PNG names its values
+    names = Image.open(tmp_path / 'out' / '2011_000025_labels.png').text['clipseg:classes']
+    assert json.loads(names) == ['person', 'car', 'bus']
 
     listing = tmp_path / 'list.txt'
     listing.write_text('photos/2011_000003.jpg\n')

@@ -14,6 +14,12 @@ def test_export_maskclip_and_dinoiser_and_check_with_onnxruntime(tmp_path, tiny_
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.count('label agreement with PyTorch') == 3 and 'check: passed' in out.stdout
     assert (tmp_path / 'maskclip.onnx').stat().st_size > 100_000
+    import json
+    import onnx                                # the file says what it needs and what it returns
+    meta = {p.key: json.loads(p.value) for p in onnx.load(str(tmp_path / 'maskclip.onnx')).metadata_props}
+    assert meta['classes'] == ['person', 'car', 'bus', 'road'] and meta['color_order'] == 'RGB'
+    assert len(meta['mean']) == len(meta['std']) == 3 and meta['config'] == 'tiny'
+    assert meta['producer'].startswith('clipseg ') and isinstance(meta['dynamic'], bool)
     dino = write_tiny_dinoiser_config(tmp_path, 'configs/dinoiser/dinoiser_vit-b16_laion2b_slide448.py')
     out = run(['tools/export.py', str(dino), '--random-heads', '--classes', 'background,person,car',
                '--embeddings-input', '--out', str(tmp_path / 'dinoiser.onnx'),
