@@ -2,10 +2,11 @@
 
     python demo/video_demo.py VIDEO --classes "person,car,road" --out out.mp4
         [--config CONFIG_OR_NAME] [--weights TAG_OR_PATH] [--checkpoint CKPT] [--batch-size 8]
-        [--opacity 0.5] [--device cpu]
+        [--opacity 0.5] [--device cpu] [--no-legend]
 
 Frames are read with OpenCV and segmented in batches; the output keeps the frame size, frame
-count and frame rate (colours: one per class, as in the image demo's legend).
+count and frame rate. Colours are one per class, as in the image demo; a legend (colour → class)
+is drawn in the top-left corner of every frame unless ``--no-legend``, and printed.
 """
 import argparse
 import os
@@ -15,7 +16,7 @@ import cv2
 
 import clipseg
 from clipseg.apis.inference import DEFAULT_CONFIG
-from clipseg.apis.visualize import make_palette
+from clipseg.apis.visualize import draw_legend, legend_panel, make_palette
 from clipseg.cli import apply_limits, class_list
 from clipseg.models.text.class_names import NAMES_FILE_RULE
 from clipseg.utils import check_suffix, ensure_writable, terminate_as_interrupt
@@ -41,6 +42,8 @@ def main(argv=None) -> int:
     parser.add_argument('--batch-size', type=int, default=8, help='frames per forward')
     parser.add_argument('--opacity', type=float, default=0.5)
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--no-legend', action='store_true',
+                        help='do not draw the colour → class legend into the frames')
     parser.add_argument('--unsafe-load', action='store_true',
                         help='UNSAFE: load checkpoints with full pickle (can run code); only for '
                              'files you trust')
@@ -66,7 +69,11 @@ def main(argv=None) -> int:
     except (ValueError, OSError, RuntimeError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
-    palette = make_palette(len(classes))
+    names = model.dataset_meta['classes']
+    palette = make_palette(len(names))
+    panel = None if args.no_legend else legend_panel(names, palette, size[1])
+    print('legend (BGR colour → class): ' + ', '.join(
+        f'{tuple(int(c) for c in palette[k])} {n}' for k, n in enumerate(names)))
     fourcc = cv2.VideoWriter_fourcc(*('mp4v' if args.out.lower().endswith('.mp4') else 'MJPG'))
     tmp = temp_path(args.out)   # removed on failure; after a SIGKILL, by the next run
     writer = cv2.VideoWriter(tmp, fourcc, fps, size)
@@ -84,7 +91,8 @@ def main(argv=None) -> int:
                 if not frames:
                     break
                 for frame, result in zip(frames, clipseg.segment(model, frames, batch_size=len(frames))):
-                    writer.write(blend(frame, result['label_map'], palette, args.opacity))
+                    out = blend(frame, result['label_map'], palette, args.opacity)
+                    writer.write(out if panel is None else draw_legend(out, panel))
                 frames_done += len(frames)
                 bar.update(len(frames))
         writer.release()

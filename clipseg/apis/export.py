@@ -57,8 +57,7 @@ def export_onnx(segmentor: nn.Module, path: str, size: Tuple[int, int],
             try:
                 program, reason = torch.export.export(wrapper, args, dynamic_shapes=shapes), None
             except Exception as err:  # noqa: BLE001 - torch.export reports shape guards many ways
-                first = str(err).strip().splitlines()[0]
-                reason = 'torch.export could not keep the sizes symbolic: ' + first
+                reason = fixed_size_reason(err)
         if program is None:
             program = torch.export.export(wrapper, args)
 
@@ -94,6 +93,18 @@ def describe(path: str, segmentor: nn.Module, wrapper: ExportedSegmentor,
         producer=f'clipseg {__version__}')
     onnx.helper.set_model_props(model, {k: json.dumps(v) for k, v in props.items()})
     onnx.save(model, path)
+
+
+def fixed_size_reason(err: Exception) -> str:
+    """torch.export's refusal to keep H, W symbolic → one sentence for the user (torch's own
+    text, e.g. "Constraints violated (height, width)! For more information, run with TORCH_LOGS=...",
+    names its internals, not the cause)."""
+    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    if 'Constraints violated' in first or 'specialized' in first or 'guard' in first.lower():
+        return ('the model fixes the image size in its computation (e.g. DINO-style positional '
+                'resizing by a scale factor, or correlation maps over all patches)')
+    first = first.split(' For more information')[0]
+    return 'torch.export could not keep the size symbolic: ' + first
 
 
 def check_onnx(path: str, wrapper: ExportedSegmentor, images: Sequence[np.ndarray]) -> Dict:

@@ -34,6 +34,28 @@ def overlay(image: np.ndarray, labels: np.ndarray, names: Sequence[str], share: 
     return canvas
 
 
+def legend_panel(names: Sequence[str], palette: np.ndarray, height: int) -> np.ndarray:
+    """(h, w, 3) BGR panel listing every class in index order (colour swatch, name), with rows of
+    1/16 of ``height`` (at least 12 px), for drawing into a frame whose size must not change."""
+    row = max(12, height // 16)
+    scale = row / 30
+    width = int(max(cv2.getTextSize(n, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] for n in names))
+    panel = np.full((row * len(names) + 4, width + row + 8, 3), 255, np.uint8)
+    for k, name in enumerate(names):
+        y = 2 + k * row
+        cv2.rectangle(panel, (2, y + 1), (row - 2, y + row - 2), palette[k].tolist(), -1)
+        cv2.putText(panel, name, (row + 3, y + int(row * 0.75)), cv2.FONT_HERSHEY_SIMPLEX, scale,
+                    (0, 0, 0), 1, cv2.LINE_AA)
+    return panel
+
+
+def draw_legend(frame: np.ndarray, panel: np.ndarray, opacity: float = 0.85) -> np.ndarray:
+    """``panel`` blended into the top-left corner of ``frame`` (cut to the frame); same size out."""
+    h, w = min(panel.shape[0], frame.shape[0]), min(panel.shape[1], frame.shape[1])
+    frame[:h, :w] = cv2.addWeighted(frame[:h, :w], 1 - opacity, panel[:h, :w], opacity, 0)
+    return frame
+
+
 def save_image(path: str, image: np.ndarray) -> None:
     def write(tmp):
         if not cv2.imwrite(tmp, image):

@@ -58,5 +58,14 @@ def test_video_round_trip_keeps_frame_count_and_size(tmp_path, tiny_ckpt):
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 10
     assert (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))) == (80, 48)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(('.tmp-', '.clipseg-tmp-'))]
+    assert 'legend (BGR colour → class):' in out.stdout and ' sky' in out.stdout
+    plain = run(['demo/video_demo.py', str(video), '--classes', 'sky,road', '--config', str(cfg),
+                 '--weights', str(tiny_ckpt), '--out', str(tmp_path / 'plain.avi'), '--no-legend'])
+    assert plain.returncode == 0, plain.stderr[-2000:]
+    with_legend, without = (cv2.VideoCapture(str(tmp_path / n)).read()[1].astype(float)
+                            for n in ('out.avi', 'plain.avi'))
+    corner = np.abs(with_legend[:16, :24] - without[:16, :24]).mean()   # the legend's first row
+    rest = np.abs(with_legend[32:, 48:] - without[32:, 48:]).mean()     # away from it
+    assert corner > 20 and rest < 3
     bad = run(['demo/video_demo.py', str(tmp_path / 'missing.mp4'), '--classes', 'a,b'])
     assert bad.returncode == 2 and 'cannot open video' in bad.stderr

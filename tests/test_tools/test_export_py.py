@@ -34,3 +34,13 @@ def test_export_with_no_classes_is_an_error_and_writes_nothing(tmp_path, tiny_ck
                '--out', str(tmp_path / 'x.onnx')])
     assert out.returncode == 2 and 'class' in out.stderr and not (tmp_path / 'x.onnx').exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(('.tmp-', '.clipseg-tmp-'))]
+
+
+def test_a_fixed_size_is_explained_without_torch_internals():
+    from clipseg.apis.export import fixed_size_reason
+    err = RuntimeError('Constraints violated (height, width)! For more information, run with '
+                       'TORCH_LOGS="+dynamic".\n  - Not all values of height ...')
+    reason = fixed_size_reason(err)
+    assert 'TORCH_LOGS' not in reason and 'Constraints' not in reason and 'image size' in reason
+    other = fixed_size_reason(ValueError('unsupported op foo. For more information, see X'))
+    assert other.endswith('unsupported op foo.')
