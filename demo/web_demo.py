@@ -90,6 +90,10 @@ def main(argv=None) -> int:
               + ('' if auth else ', with no login (--auth-file)') + '. Anyone who reaches it can '
               'use this machine\'s CPU/GPU.', file=sys.stderr)
     examples = list_images(args.examples)[:8] if os.path.isdir(args.examples) else []
+    if not examples:
+        print(f'no example images in {args.examples!r} (the default is ../shared/data/voc_mini, '
+              'absent from a clone): the page offers uploads only; --examples FOLDER adds some',
+              file=sys.stderr)
     build_ui(app, examples).launch(server_name=args.host, server_port=args.port,
                                    theme=offline_theme(), auth=auth, max_file_size=MAX_UPLOAD)
     return 0
