@@ -9,10 +9,11 @@ from ..utils.palette import make_palette  # noqa: F401  (re-exported)
 
 
 def overlay(image: np.ndarray, labels: np.ndarray, names: Sequence[str], share: Sequence[float],
-            opacity: float = 0.5) -> np.ndarray:
+            opacity: float = 0.5, palette: Optional[np.ndarray] = None) -> np.ndarray:
     """(H, W, 3) BGR image + (H, W) labels → the blend with a legend strip on the right,
-    listing the classes present (colour → name, pixel share)."""
-    palette = make_palette(len(names))
+    listing the classes present (colour → name, pixel share). ``palette``: (K, 3) BGR colours
+    (default ``make_palette(K)``)."""
+    palette = make_palette(len(names)) if palette is None else np.asarray(palette, np.uint8)
     present: List[int] = [k for k in np.argsort(-np.asarray(share)) if share[k] > 0]
     scale = max(0.4, min(1.2, image.shape[0] / 900))
     row = int(32 * scale) + 4

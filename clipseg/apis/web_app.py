@@ -24,7 +24,7 @@ from ..models.clip import known_tags
 from ..models.text import background_first, parse_classes
 from ..utils.image_io import check_pixels, max_pixels
 from .inference import DEFAULT_CONFIG, find_config, init_model, list_models, segment
-from .visualize import overlay, save_label_map
+from .visualize import make_palette, overlay, save_label_map
 
 BACKGROUND = 'background'
 WEIGHTS_SUFFIXES = ('.pt', '.pth', '.bin', '.safetensors')
@@ -166,9 +166,11 @@ class WebDemo:
             raise RequestError('the probability threshold must lie between 0 and 1')
         if threshold and not background:
             raise RequestError("a probability threshold needs the 'background' class to fall back to")
+        typed = parsed
         if background:                       # class 0: typed or added
             parsed = background_first(parsed, BACKGROUND)
         names = [';'.join(c) for c in parsed]
+        colours = page_colours(typed, parsed)
         model = self.model(config, weights)
         bgr = np.ascontiguousarray(image[..., 2::-1])
         try:
@@ -179,7 +181,8 @@ class WebDemo:
                 raise RequestError(str(err)) from None
             raise
         share, scores = result['pixel_share'], result['class_scores']
-        picture = overlay(bgr, result['label_map'], result['classes'], share)[..., ::-1]
+        picture = overlay(bgr, result['label_map'], result['classes'], share,
+                          palette=colours)[..., ::-1]
         rows = [[result['classes'][k], f'{100 * share[k]:.1f}%', f'{scores[k]:.3f}']
                 for k in np.argsort(-share) if share[k] > 0]
         path = os.path.join(self.out_dir, f'labels_{uuid.uuid4().hex[:8]}.png')
@@ -209,6 +212,18 @@ class WebDemo:
         except Exception:  # noqa: BLE001 - the visitor sees no internals
             log.exception('web demo request failed')
             raise RequestError('the request failed on the server') from None
+
+
+BACKGROUND_BGR = (128, 128, 128)
+
+
+def page_colours(typed: List[List[str]], order: List[List[str]]) -> np.ndarray:
+    """(K, 3) BGR colours for the classes in model ``order``, keyed by their place in what the
+    visitor typed: ticking 'add background' (which puts a class in front) recolours nothing; an
+    added background is grey."""
+    base = make_palette(len(typed))
+    return np.array([base[typed.index(c)] if c in typed else BACKGROUND_BGR for c in order],
+                    np.uint8)
 
 
 def _offered_only(dropdown, what: str) -> None:

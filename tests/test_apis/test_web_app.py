@@ -69,6 +69,23 @@ def test_background_class_and_threshold(app):
     assert {r[0] for r in rows} <= {'cat', 'backdrop'}
 
 
+def test_ticking_background_recolours_nothing(app):
+    """Colours follow what the visitor typed: a pixel that is 'cat' with and without the added
+    background has the same colour in both pictures; the added background is grey."""
+    from clipseg.apis.web_app import BACKGROUND_BGR, page_colours
+    typed = [['cat'], ['dog']]
+    assert (page_colours(typed, [['background']] + typed)[1:] == page_colours(typed, typed)).all()
+    assert tuple(page_colours(typed, [['background']] + typed)[0]) == BACKGROUND_BGR
+    rgb = _photo(4)
+    plain, _, p1 = app.segment(rgb, 'cat, dog')
+    with_bg, _, p2 = app.segment(rgb, 'cat, dog', background=True)
+    l1, l2 = np.array(Image.open(p1)), np.array(Image.open(p2))
+    both = (l1 == 0) & (l2 == 1)                      # 'cat' in both runs
+    assert both.any()
+    h, w = l1.shape
+    np.testing.assert_array_equal(plain[:h, :w][both], with_bg[:h, :w][both])
+
+
 def test_a_request_threshold_never_edits_the_shared_model(app, monkeypatch):
     """The threshold travels with the request (the data sample's metainfo): while the head
     decides, the model's own test_cfg still holds its value, so concurrent requests cannot see
