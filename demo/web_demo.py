@@ -94,8 +94,12 @@ def main(argv=None) -> int:
         print(f'no example images in {args.examples!r} (the default is ../shared/data/voc_mini, '
               'absent from a clone): the page offers uploads only; --examples FOLDER adds some',
               file=sys.stderr)
+    # Gradio's own start-up lines (including its "set share=True" hint: this demo never makes a
+    # public link) are left out; this one says where the page is
+    print(f'serving the page on http://{args.host}:{args.port}/ (Ctrl+C stops)', flush=True)
     build_ui(app, examples).launch(server_name=args.host, server_port=args.port,
-                                   theme=offline_theme(), auth=auth, max_file_size=MAX_UPLOAD)
+                                   theme=offline_theme(), auth=auth, max_file_size=MAX_UPLOAD,
+                                   quiet=True)
     return 0
 
 

@@ -15,7 +15,7 @@ def overlay(image: np.ndarray, labels: np.ndarray, names: Sequence[str], share: 
     (default ``make_palette(K)``)."""
     palette = make_palette(len(names)) if palette is None else np.asarray(palette, np.uint8)
     present: List[int] = [k for k in np.argsort(-np.asarray(share)) if share[k] > 0]
-    scale = max(0.4, min(1.2, image.shape[0] / 900))
+    scale = max(0.6, min(1.2, image.shape[0] / 900))    # legend text at least ~14 px high
     row = int(32 * scale) + 4
     width = int(max([cv2.getTextSize(f'{names[k]} {100 * share[k]:.1f}%', cv2.FONT_HERSHEY_SIMPLEX,
                                      scale, 1)[0][0] for k in present] + [100]) + row + 20)

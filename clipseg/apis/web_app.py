@@ -282,7 +282,10 @@ def build_ui(app: WebDemo, examples: Sequence[str] = ()):
                                           label='background below this class probability')
                 run = gr.Button('Segment', variant='primary', elem_id='run')
             with gr.Column():
-                result = gr.Image(label='segmentation', interactive=False, elem_id='result')
+                # no corner buttons: they covered the legend's top rows (the label map below is
+                # the download)
+                result = gr.Image(label='segmentation', interactive=False, elem_id='result',
+                                  buttons=[])
                 shares = gr.Dataframe(headers=['class', 'pixels', 'mean probability'],
                                       label='per-class shares', interactive=False,
                                       elem_id='shares')

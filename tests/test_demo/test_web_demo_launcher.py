@@ -34,7 +34,9 @@ def test_beyond_localhost_it_warns_and_takes_a_login(launcher, tmp_path, capsys)
     module, launched = launcher
     assert module.main(['--examples', str(tmp_path)]) == 0
     assert launched['server_name'] == '127.0.0.1' and launched['auth'] is None
-    assert 'WARNING' not in capsys.readouterr().err
+    assert launched['quiet'] is True                     # no "set share=True" hint from Gradio
+    printed = capsys.readouterr()
+    assert 'WARNING' not in printed.err and 'serving the page on http://127.0.0.1:7860/' in printed.out
     assert module.main(['--host', '0.0.0.0', '--examples', str(tmp_path)]) == 0
     err = capsys.readouterr().err
     assert 'WARNING: serving on 0.0.0.0' in err and 'no login (--auth-file)' in err
