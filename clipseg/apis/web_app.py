@@ -244,7 +244,10 @@ def build_ui(app: WebDemo, examples: Sequence[str] = ()):
     shows the overlay with its legend, the per-class shares and the label map to download."""
     import gradio as gr
 
-    def handle(image, classes, config, weights, background, threshold):
+    def handle(image, classes, config, weights, background, threshold,
+               progress=gr.Progress(track_tqdm=True)):
+        """The page shows the server's progress bars (text encoding: "encoding class prompts",
+        the slowest step on a CPU) instead of a bare spinner."""
         try:
             picture, rows, path = app.handle(image, classes, config or None,
                                              (weights or '').strip() or None, background, threshold)

@@ -130,6 +130,10 @@ def test_page_builds(app):
     assert isinstance(ui, gr.Blocks)
     ids = {getattr(b, 'elem_id', None) for b in ui.blocks.values()}
     assert {'input-image', 'classes', 'run', 'result', 'shares', 'label-map'} <= ids
+    segment = [f for f in ui.fns.values() if f.api_name == 'segment']
+    assert segment and segment[0].tracks_progress       # the page shows the encoding progress
+    result = next(b for b in ui.blocks.values() if getattr(b, 'elem_id', None) == 'result')
+    assert not result.buttons                            # nothing over the legend
 
 
 def test_page_values_name_nothing_on_the_server(tmp_path, tiny_ckpt):
