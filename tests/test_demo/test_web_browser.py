@@ -181,6 +181,7 @@ def test_visitor_cannot_name_server_files(server, browser, voc_mini, tmp_path, t
     box.clear()
     box.send_keys('/etc/passwd')
     browser.find_element(By.CSS_SELECTOR, '#run').click()
-    toast = wait.until(lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, '.toast-body, .toast-wrap')
-                                  if 'weights' in e.text])
-    assert '/etc/passwd' not in toast[0].text and 'choose' in toast[0].text
+    # the message's text is read inside the wait: the toast may be re-rendered (and read empty) later
+    toast = wait.until(lambda d: [t for t in (e.text for e in d.find_elements(
+        By.CSS_SELECTOR, '.toast-body, .toast-wrap')) if 'weights' in t])
+    assert '/etc/passwd' not in toast[0] and 'choose' in toast[0]
