@@ -173,7 +173,8 @@ def test_visitor_cannot_name_server_files(server, browser, voc_mini, tmp_path, t
     time.sleep(4)          # a script's call runs no .then(): the --keep-outputs timer removes it
     assert list(server_tmp.glob('clipseg_web_*/labels_*.png')) == []
     # in the page: the weights box refuses a typed path the same way, with a path-free message
-    wait = WebDriverWait(browser, 120)
+    from selenium.common.exceptions import StaleElementReferenceException
+    wait = WebDriverWait(browser, 120, ignored_exceptions=(StaleElementReferenceException,))
     browser.get(server)
     _upload(wait, voc_mini / 'JPEGImages' / '2011_000025.jpg')
     browser.find_element(By.CSS_SELECTOR, '#classes textarea').send_keys('bus, car')
