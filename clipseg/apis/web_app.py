@@ -173,13 +173,10 @@ class WebDemo:
         colours = page_colours(typed, parsed)
         model = self.model(config, weights)
         bgr = np.ascontiguousarray(image[..., 2::-1])
-        try:
-            result = segment(model, bgr, classes=names,
-                             prob_thd=float(threshold or 0.0) if background else 0.0, bg_idx=0)
-        except ValueError as err:
-            if 'probability threshold' in str(err):
-                raise RequestError(str(err)) from None
-            raise
+        # a model without a threshold refuses with a ValueError, which ``handle`` turns into the
+        # page's message like every other refusal
+        result = segment(model, bgr, classes=names,
+                         prob_thd=float(threshold or 0.0) if background else 0.0, bg_idx=0)
         share, scores = result['pixel_share'], result['class_scores']
         picture = overlay(bgr, result['label_map'], result['classes'], share,
                           palette=colours)[..., ::-1]
