@@ -28,7 +28,7 @@ def protocol(name):
                 stride=tuple(test.get('stride', ())), scale=tuple(resize),
                 logit=test.get('logit_scale'), prob=test.get('prob_thd', 0.0),
                 area=test.get('area_thd'), pamr=test.get('pamr_steps', 0),
-                renorm=test.get('renormalize', False),
+                renorm=test.get('renormalize', False), precision=test.get('precision', 'fp32'),
                 pos=m.get('backbone_cfg', {}).get('pos_resize', 'exact'),
                 pad=m.get('backbone_cfg', {}).get('pad', 'corner'),
                 templates=m.get('templates'), classes=len(names),
@@ -44,6 +44,7 @@ def test_naclip_protocol():
         assert (p['mode'], p['scale'], p['logit'], p['area']) == (mode, (2048, scale), 40.0, None), ds
         assert p['prob'] == (0.1 if ds in ('voc21', 'context60', 'coco_object') else 0.0), ds
         assert (p['pamr'], p['renorm'], p['pos'], p['pad']) == (10, True, 'dino', 'drop'), ds
+        assert p['precision'] == 'fp16_cuda', ds   # the authors' fp16 GPU runs
     assert protocol('naclip_vit-b16_openai_slide336_coco_stuff171')['scale'] == (2048, 336)
 
 
@@ -54,6 +55,7 @@ def test_clearclip_protocol():
         crop = (224, 224) if ds == 'cityscapes' else (448, 448)
         assert (p['scale'], p['crop'], p['logit'], p['area']) == ((2048, 448), crop, 50.0, None), ds
         assert p['stride'] == (224, 224) and p['prob'] == prob.get(ds, 0.0), ds
+        assert p['precision'] == 'fp16_cuda', ds
         assert (p['pos'], p['pad']) == ('dino', 'even'), ds
     voc = protocol('clearclip_vit-b16_openai_slide448_voc21')
     assert voc['classes'] == voc['queries'] == 21 and voc['names'][0] == ['background']
@@ -82,7 +84,7 @@ def test_maskclip_protocol():
             assert p['templates'] == 'maskclip' and p['mean'] == [123.675, 116.28, 103.53], name
     voc = protocol('maskclip_vit-b16_openai_whole512_voc20')
     assert voc['names'][0] == ['airplane'] and voc['names'][-1] == ['tv monitor']
-    assert (voc['pos'], voc['pad']) == ('exact', 'corner')
+    assert (voc['pos'], voc['pad']) == ('exact', 'corner_stretch')
 
 
 def test_dinoiser_protocol():

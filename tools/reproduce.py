@@ -2,6 +2,7 @@
 
     python tools/reproduce.py --data data [--methods sclip,naclip] [--datasets voc21,voc20]
         [--protocol paper|common] [--weights TAG_OR_FILE] [--checkpoint dinoiser=HEADS.pth]
+        [--checkpoint denseclip_fpn_rn50_openai_512x512_80k_ade20k150=DENSECLIP.pth]
         [--configs CONFIG.py ...] [--work-dir work_dirs/reproduce] [--out results.json]
         [--cfg-options k=v ...] [--launcher pytorch]
 
@@ -10,7 +11,9 @@ then prints one table per method: our mIoU, the published mIoU (tools/published_
 its source) and the difference. ``--protocol paper`` (default) runs each method's own protocol
 (configs/{method}/), ``common`` runs SCLIP's protocol for every method (configs/common/).
 Datasets follow mmseg's layout under ``--data`` (``data/VOCdevkit/VOC2012``, ...); a missing one
-is reported with the folder expected and how to prepare it, and skipped. Distributed:
+is reported with the folder expected and how to prepare it, and skipped. Trained methods
+(``TRAINED``: DenseCLIP) run only with ``--checkpoint`` (``METHOD=FILE``, or ``CONFIG_STEM=FILE``
+for one of a method's backbones); without one they are skipped with that reason. Distributed:
 ``torchrun --nproc_per_node N tools/reproduce.py ... --launcher pytorch``.
 """
 import argparse
@@ -28,7 +31,9 @@ from clipseg.apis.inference import BENCHMARKS as DATASETS
 from clipseg.apis.inference import CONFIG_ROOT, load_config
 from clipseg.utils.errors import run_cli
 
-METHODS = ('sclip', 'naclip', 'clearclip', 'maskclip', 'dinoiser', 'vanilla')
+METHODS = ('sclip', 'naclip', 'clearclip', 'maskclip', 'dinoiser', 'vanilla', 'denseclip')
+TRAINED = ('denseclip',)            # no number without a trained checkpoint (--checkpoint)
+EVERY_BACKBONE = ('denseclip',)     # one row per backbone; the others run their ViT config
 PUBLISHED = Path(__file__).with_name('published_miou.json')
 PREPARE = {
     'voc21': 'extract VOCtrainval_11-May-2012.tar into {data}/VOCdevkit (mmseg dataset_prepare.md, "Pascal VOC")',
@@ -69,21 +74,36 @@ def parse_args(argv=None):
 
 
 def split_name(path: Path):
-    """'naclip_vit-b16_openai_whole336_voc21.py' → ('naclip', 'voc21')."""
+    """'naclip_vit-b16_openai_whole336_voc21.py' → ('naclip', 'voc21', stem)."""
     ds = next((d for d in DATASETS if path.stem.endswith('_' + d)), None)
-    return path.stem.split('_')[0], ds
+    return path.stem.split('_')[0], ds, path.stem
 
 
 def find_configs(methods, datasets, protocol):
-    """(method, dataset) → config path for the chosen protocol."""
+    """(method, dataset, config stem) → config path for the chosen protocol."""
     out = {}
     for method in methods:
         folder = CONFIG_ROOT / ('common' if protocol == 'common' and method != 'sclip' else method)
         for path in sorted(folder.glob(f'{method}_*.py')):
-            m, ds = split_name(path)
-            if m == method and ds in datasets and 'rn50' not in path.stem:
-                out[(method, ds)] = path
+            m, ds, stem = split_name(path)
+            if m == method and ds in datasets and (method in EVERY_BACKBONE or 'rn50' not in stem):
+                out[(method, ds, stem)] = path
     return out
+
+
+def checkpoint_for(args, method: str, stem: str):
+    """The ``--checkpoint`` given for this config (``CONFIG_STEM=FILE``) or method (``METHOD=FILE``)."""
+    given = dict(item.partition('=')[::2] for item in args.checkpoint)
+    return given.get(stem) or given.get(method)
+
+
+def published_miou(published: dict, method: str, ds: str, stem: str):
+    """The published number for a row: a number per benchmark, or per backbone (a dict keyed by
+    the backbone token of the config name, e.g. ``{"rn50": 43.5, "vit-b16": 50.6}``)."""
+    value = published.get(method, {}).get('miou', {}).get(ds)
+    if isinstance(value, dict):
+        return next((v for k, v in value.items() if f'_{k}_' in stem), None)
+    return value
 
 
 def missing_data(cfg: Config, data: str):
@@ -101,14 +121,16 @@ def missing_data(cfg: Config, data: str):
     return [p for p in need if not osp.exists(p)]
 
 
-def evaluate(path: Path, args, method: str, index: int) -> float:
+def evaluate(path: Path, args, method: str, index: int):
+    """mIoU of one config, or the reasons it was skipped (missing folders, a missing checkpoint)."""
     from mmengine.runner import Runner
     cfg = load_config(str(path), args.weights, args.cfg_options)
     cfg.launcher = args.launcher
-    for item in args.checkpoint:
-        name, _, ckpt = item.partition('=')
-        if name == method:
-            cfg.load_from = ckpt
+    ckpt = checkpoint_for(args, method, path.stem)
+    if ckpt:
+        cfg.load_from = ckpt
+    elif method in TRAINED:
+        return [f'a trained checkpoint: --checkpoint {path.stem}=FILE (or {method}=FILE)']
     missing = missing_data(cfg, args.data)
     if missing:
         return missing
@@ -123,15 +145,20 @@ def evaluate(path: Path, args, method: str, index: int) -> float:
     return float(metrics['mIoU'])
 
 
+def row_name(method: str, ds: str, stem: str) -> str:
+    """The benchmark, or benchmark:backbone for methods reported per backbone."""
+    return f'{ds}:{stem.split("_")[2]}' if method in EVERY_BACKBONE else ds
+
+
 def table(method: str, rows, published: dict) -> str:
     src = published.get(method, {})
     lines = [f'{method} ({"published: " + src["source"] if src.get("source") else "no published numbers transcribed"})',
              f'  {"benchmark":<14}{"ours":>8}{"paper":>8}{"diff":>8}']
-    for ds, ours in rows:
-        paper = src.get('miou', {}).get(ds)
+    for ds, stem, ours in rows:
+        paper = published_miou(published, method, ds, stem)
         fmt = lambda v: f'{v:8.2f}' if isinstance(v, float) else f'{"–":>8}'  # noqa: E731
         diff = ours - paper if isinstance(ours, float) and paper is not None else None
-        lines.append(f'  {ds:<14}{fmt(ours)}{fmt(paper)}{fmt(diff)}')
+        lines.append(f'  {row_name(method, ds, stem):<14}{fmt(ours)}{fmt(paper)}{fmt(diff)}')
     return '\n'.join(lines)
 
 
@@ -139,7 +166,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.configs:
         jobs = {split_name(Path(p)): Path(p) for p in args.configs}
-        if any(ds is None for _, ds in jobs):
+        if any(ds is None for _, ds, _ in jobs):
             raise SystemExit('each --configs file name must end with a benchmark name: '
                              + ', '.join(DATASETS))
     else:
@@ -155,24 +182,26 @@ def main(argv=None) -> int:
         init_dist('pytorch', backend='gloo' if not __import__('torch').cuda.is_available() else 'nccl')
     published = json.loads(PUBLISHED.read_text())
     results, skipped = {}, {}
-    for index, ((method, ds), path) in enumerate(sorted(jobs.items())):
+    for index, ((method, ds, stem), path) in enumerate(sorted(jobs.items())):
         out = evaluate(path, args, method, index)
         if isinstance(out, list):
-            skipped[(method, ds)] = out
+            skipped[(method, ds, stem)] = out
         else:
-            results.setdefault(method, []).append((ds, out))
+            results.setdefault(method, []).append((ds, stem, out))
     if get_rank() != 0:
         return 0
-    for (method, ds), paths in sorted(skipped.items()):
-        print(f'skipped {method} on {ds}: missing {", ".join(paths)}.\n  Prepare it: '
-              + PREPARE[ds].format(data=args.data), file=sys.stderr)
+    for (method, ds, stem), missing in sorted(skipped.items()):
+        hint = '' if missing[0].startswith('a trained') else \
+            '.\n  Prepare it: ' + PREPARE[ds].format(data=args.data)
+        print(f'skipped {method} on {row_name(method, ds, stem)}: missing {", ".join(missing)}{hint}',
+              file=sys.stderr)
     report = {}
     for method, rows in results.items():
         print(table(method, rows, published))
         # mIoU in % to two decimals, as mmseg's IoUMetric prints it (no float32 noise in the file)
-        report[method] = {ds: {'ours': None if v is None else round(float(v), 2),
-                               'paper': published.get(method, {}).get('miou', {}).get(ds)}
-                          for ds, v in rows}
+        report[method] = {row_name(method, ds, stem): {
+            'ours': None if v is None else round(float(v), 2),
+            'paper': published_miou(published, method, ds, stem)} for ds, stem, v in rows}
     if args.out:
         from clipseg.utils import write_atomically
         write_atomically(args.out, lambda tmp: Path(tmp).write_text(json.dumps(report, indent=2)))

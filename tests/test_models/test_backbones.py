@@ -88,3 +88,17 @@ def test_pad_modes_of_the_vit_adapter(pad):
     assert got.shape == want.shape and torch.equal(got, want)
     with pytest.raises(ValueError, match='pad must be one of'):
         CLIPViT('tiny', model_cfg=TINY_VIT, pad='reflect')
+
+
+def test_ln_eps_sets_every_layernorm_of_the_tower():
+    """MaskCLIP's converted ViT: LayerNorm eps 1e-6 everywhere in the tower; it changes features."""
+    torch.manual_seed(0)
+    visual = create_clip('tiny', model_cfg=TINY_VIT)[0].visual
+    x = torch.randn(1, 3, 64, 64)
+    before = CLIPViT(visual=visual)(x)[-1]
+    adapter = CLIPViT(visual=visual, ln_eps=1e-6)
+    norms = [m for m in adapter.visual.modules() if isinstance(m, torch.nn.LayerNorm)]
+    assert len(norms) == 2 + 2 * 3 and all(m.eps == 1e-6 for m in norms)
+    assert not torch.equal(adapter(x)[-1], before)
+    with pytest.raises(ValueError, match='ln_eps'):
+        CLIPViT(visual=visual, ln_eps=0)

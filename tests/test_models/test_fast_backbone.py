@@ -112,3 +112,14 @@ def test_dinoiser_under_bf16_keeps_labels():
 def test_bad_speed_option_is_named(bad, message):
     with pytest.raises((ValueError, TypeError), match=message):
         tiny_segmentor(**bad)
+
+
+def test_fp16_cuda_is_fp32_on_cpu():
+    """The paper protocols' 'fp16_cuda' (the authors' fp16 GPU runs) leaves a CPU run in fp32."""
+    seg = tiny_segmentor(classes=[f'class {i}' for i in range(10)])
+    ref = seg.predict(image())[0].seg_logits.data
+    seen = matmul_dtypes(seg)
+    seg.test_cfg['precision'] = 'fp16_cuda'
+    out = seg.predict(image())[0].seg_logits.data
+    assert seen == {torch.float32}
+    torch.testing.assert_close(out, ref)

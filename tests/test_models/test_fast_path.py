@@ -60,7 +60,9 @@ def test_labels_only_shortcut_equals_probabilities_path():
 def reference_window(seg, crop, emb, pad, p=16):
     """One window's (1, Q, H, W) logits the authors' ways, on inputs already a multiple of p:
     'drop' = SCLIP/NACLIP (leftover pixels dropped, logits stretched), 'even' = ClearCLIP
-    (even padding, cut back), 'corner' = MaskCLIP (bottom/right padding, cut back)."""
+    (even padding, cut back), 'corner' (bottom/right padding, cut back), 'corner_stretch' =
+    MaskCLIP's mmseg code (bottom/right padding in the backbone, the padded grid resized to the
+    unpadded window: their encoder_decoder.py:72-82)."""
     H, W = crop.shape[-2:]
 
     def logits_of(x):
@@ -72,11 +74,13 @@ def reference_window(seg, crop, emb, pad, p=16):
     dh, dw = (-H) % p, (-W) % p
     t, left = (dh // 2, dw // 2) if pad == 'even' else (0, 0)
     x = F.pad(crop, (left, dw - left, t, dh - t))
+    if pad == 'corner_stretch':
+        return F.interpolate(logits_of(x), size=(H, W), mode='bilinear', align_corners=False)
     up = F.interpolate(logits_of(x), size=x.shape[-2:], mode='bilinear', align_corners=False)
     return up[..., t:t + H, left:left + W]
 
 
-@pytest.mark.parametrize('pad', ['corner', 'even', 'drop'])
+@pytest.mark.parametrize('pad', ['corner', 'corner_stretch', 'even', 'drop'])
 def test_pad_modes_equal_the_authors_formulations(pad):
     seg = tiny_segmentor(classes=[f'class {i}' for i in range(5)], mode='slide',
                          crop_size=(56, 56), stride=(28, 28), logit_scale=40.0)

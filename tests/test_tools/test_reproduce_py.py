@@ -30,9 +30,11 @@ def test_reproduce_on_voc_mini_prints_the_table_and_names_missing_data(tmp_path,
 
 
 def test_reproduce_without_data_says_what_it_expected(tmp_path):
-    out = run(['tools/reproduce.py', '--data', str(tmp_path / 'none'), '--methods', 'naclip',
-               '--datasets', 'voc21,cityscapes', '--work-dir', str(tmp_path / 'wd')])
+    out = run(['tools/reproduce.py', '--data', str(tmp_path / 'none'), '--methods', 'naclip,denseclip',
+               '--datasets', 'voc21,cityscapes,ade20k150', '--work-dir', str(tmp_path / 'wd')])
     assert out.returncode == 2
+    for arch in ('rn50', 'rn101', 'vit-b16'):     # trained: one row per backbone, never random heads
+        assert f'skipped denseclip on ade20k150:{arch}: missing a trained checkpoint' in out.stderr
     assert f'missing {tmp_path / "none" / "VOCdevkit" / "VOC2012"}' in out.stderr
     assert f'missing {tmp_path / "none" / "cityscapes"}' in out.stderr
     assert 'nothing was evaluated' in out.stderr

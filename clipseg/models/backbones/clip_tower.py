@@ -6,12 +6,14 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-PAD_MODES = ('corner', 'even', 'drop')
+PAD_MODES = ('corner', 'corner_stretch', 'even', 'drop')
 
 
 def pad_to_patches(x: Tensor, patch_size: Tuple[int, int], pad: str) -> Tensor:
-    """(B, 3, H, W) → a multiple of ``patch_size``: ``'corner'`` pads bottom/right (MaskCLIP),
-    ``'even'`` both sides evenly (ClearCLIP), ``'drop'`` crops the leftover pixels (SCLIP)."""
+    """(B, 3, H, W) → a multiple of ``patch_size``: ``'corner'`` and ``'corner_stretch'`` pad
+    bottom/right (MaskCLIP), ``'even'`` both sides evenly (ClearCLIP), ``'drop'`` crops the
+    leftover pixels (SCLIP). The modes differ again when the grid returns to pixels
+    (``segmentors/windows.grid_to_window``)."""
     ph, pw = patch_size
     H, W = x.shape[-2:]
     if pad == 'drop':

@@ -39,7 +39,8 @@ class CLIPViT(CLIPTowerAdapter):
     block runs the chosen ``attention`` variant.
 
     Sizes that are not a multiple of the patch size p (``pad``): ``'corner'`` pads bottom/right
-    (MaskCLIP; h = ⌈H/p⌉), ``'even'`` pads both sides evenly (ClearCLIP; h = ⌈H/p⌉), ``'drop'``
+    (h = ⌈H/p⌉; ``'corner_stretch'`` too, its grid later stretched over the unpadded window as
+    MaskCLIP's code does), ``'even'`` pads both sides evenly (ClearCLIP; h = ⌈H/p⌉), ``'drop'``
     drops the leftover pixels (SCLIP, NACLIP; h = ⌊H/p⌋, logits are stretched to the window).
     Positional embeddings are resized bicubically, ``pos_resize='exact'`` or ``'dino'``, or
     bilinearly (``'bilinear'``).
@@ -48,6 +49,9 @@ class CLIPViT(CLIPTowerAdapter):
     (bilinear, e.g. 40 for 640 crops) where it is trained; ``drop_path_rate`` adds stochastic depth
     (0 → rate over the blocks); ``cls_embed_twice`` reproduces the authors' ViT, which adds the class
     embedding to the CLS token twice (off unless asked for).
+
+    ``ln_eps`` sets the epsilon of every LayerNorm of the tower (MaskCLIP's converted ViT uses 1e-6
+    with ``nn.GELU``: ``ln_eps=1e-6`` here with ``quick_gelu=False`` in ``clip``).
 
     DenseCLIP options: ``multiscale=True`` turns the ``out_indices`` maps (4 of them) into strides
     4, 8, 16, 32 (deconvolutions, identity, max-pool, as in DenseCLIP's ViT); ``with_global=True``
@@ -71,6 +75,7 @@ class CLIPViT(CLIPTowerAdapter):
                  pos_grid: Optional[int] = None,
                  drop_path_rate: float = 0.0,
                  cls_embed_twice: bool = False,
+                 ln_eps: Optional[float] = None,
                  init_cfg=None):
         if visual is None:
             visual = create_clip(model_name, pretrained, model_cfg, quick_gelu,
@@ -94,6 +99,12 @@ class CLIPViT(CLIPTowerAdapter):
             raise TypeError(f'{model_name!r}: parallel/cascade attention pooling (open_clip WIP, no '
                             'released weights) is not supported; the CoCa pooler is')
         super().__init__(visual, frozen, init_cfg)
+        if ln_eps is not None:
+            if ln_eps <= 0:
+                raise ValueError(f'ln_eps must be positive, got {ln_eps}')
+            for module in visual.modules():
+                if isinstance(module, nn.LayerNorm):
+                    module.eps = float(ln_eps)
         self.attention = build_attention(attention)
         depth = len(visual.transformer.resblocks)
         self.out_indices = tuple(i % depth for i in out_indices)

@@ -5,7 +5,8 @@ from typing import Callable, Optional, Tuple, Union
 import torch
 from torch import Tensor, nn
 
-PRECISIONS = {'fp32': None, 'fp16': torch.float16, 'bf16': torch.bfloat16}
+PRECISIONS = {'fp32': None, 'fp16': torch.float16, 'bf16': torch.bfloat16,
+              'fp16_cuda': torch.float16}   # fp16 on CUDA, fp32 elsewhere (the authors' GPU runs)
 
 
 def check_options(precision: str, channels_last: bool, compile: Union[bool, dict]) -> None:
@@ -20,9 +21,10 @@ def check_options(precision: str, channels_last: bool, compile: Union[bool, dict
 
 
 def autocast(device: torch.device, precision: str):
-    """``torch.autocast`` to the precision's dtype on ``device``; no-op for 'fp32'."""
+    """``torch.autocast`` to the precision's dtype on ``device``; no-op for 'fp32', and for
+    'fp16_cuda' on any device but CUDA."""
     dtype = PRECISIONS[precision]
-    if dtype is None:
+    if dtype is None or (precision == 'fp16_cuda' and device.type != 'cuda'):
         return contextlib.nullcontext()
     return torch.autocast(device_type=device.type, dtype=dtype)
 

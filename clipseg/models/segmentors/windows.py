@@ -38,8 +38,10 @@ def grid_to_window(n_grid: int, length: int, patch: int, pad: str, device) -> Te
 
     ``'corner'``: upsample to n_grid·p and keep the first ``length`` pixels; ``'even'``: keep the
     pixels after the top/left padding (ClearCLIP); ``'drop'``: stretch the grid over the window
-    (SCLIP, NACLIP)."""
-    if pad == 'drop':
+    (SCLIP, NACLIP); ``'corner_stretch'``: stretch the grid of the bottom/right-padded window over
+    the unpadded window (MaskCLIP's mmseg code: padding inside the backbone, then a resize to the
+    input size)."""
+    if pad in ('drop', 'corner_stretch'):
         return resize_matrix(n_grid, length, device)
     up = resize_matrix(n_grid, n_grid * patch, device)
     start = ((-length) % patch) // 2 if pad == 'even' else 0

@@ -37,7 +37,7 @@ DEFAULT_TEST_CFG = dict(
     max_logits_bytes=2 ** 30,  # ...unless they would take more (None: always); `class_scores`
                            # (K,) mean probabilities are always stored, computed band by band
     band_bytes=2 ** 28,    # memory per band of the full-resolution output
-    precision='fp32',      # backbone under autocast: 'fp32' (off), 'fp16' or 'bf16'
+    precision='fp32',      # backbone under autocast: 'fp32' (off), 'fp16', 'bf16' or 'fp16_cuda'
     channels_last=False,   # backbone weights and crops in channels-last layout
     compile=False,         # torch.compile the backbone: True or a dict of torch.compile arguments
 )
@@ -134,7 +134,7 @@ class ZeroShotSegmentor(BaseSegmentor):
     # ----- one window --------------------------------------------------------------------------
     @property
     def pad_mode(self) -> str:
-        """How the backbone fits windows to the patch grid: 'corner', 'even' or 'drop'."""
+        """How the backbone fits windows to the patch grid (``backbones/clip_tower.PAD_MODES``)."""
         return getattr(self.backbone, 'pad', 'corner')
 
     def extract_feat(self, inputs: Tensor) -> Tuple[Tensor, ...]:
@@ -160,7 +160,7 @@ class ZeroShotSegmentor(BaseSegmentor):
         logits = self.grid_logits(crops, emb)
         ph, pw = self.backbone.patch_size
         hc, wc = crops.shape[-2:]
-        if self.pad_mode == 'drop':                  # SCLIP/NACLIP: stretch the grid to the window
+        if self.pad_mode in ('drop', 'corner_stretch'):   # stretch the grid over the window
             return F.interpolate(logits, size=(hc, wc), mode='bilinear', align_corners=False)
         gh, gw = logits.shape[-2:]
         t = ((-hc) % ph) // 2 if self.pad_mode == 'even' else 0
