@@ -25,6 +25,13 @@ TINY_RN = dict(embed_dim=32,
                text_cfg=dict(context_length=77, vocab_size=49408, width=32, heads=2, layers=1))
 
 
+# tower variants with layer indices that fit the 3-block tiny ViT (their defaults are ViT-B/16's)
+SHALLOW_TOWER_VARIANTS = {
+    'scclip': dict(type='SCCLIPAttention', pre_adjust_idx=1, post_adjust_idx=0, multi_start_idx=0,
+                   multi_end_idx=2),
+}
+
+
 def tiny_segmentor(attention='maskclip', model_cfg=TINY_VIT, classes='cat,dog,car', **test_cfg):
     from mmseg.registry import MODELS
     torch.manual_seed(0)

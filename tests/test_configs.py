@@ -97,8 +97,24 @@ def test_dinoiser_protocol():
     assert protocol('dinoiser_vit-b16_laion2b_slide448_voc21')['names'][0] == ['background']
 
 
+def test_scclip_protocol():
+    """SuleBai/SC-CLIP configs/cfg_*.py on SCLIP's harness."""
+    thresholds = {'voc21': (50.0, 0.15, 0.1), 'context60': (40.0, 0.15, None),
+                  'coco_object': (55.0, 0.35, None)}
+    for ds in DATASETS:
+        scale = 560 if ds == 'cityscapes' else 336
+        p = protocol(f'scclip_vit-b16_openai_slide{scale}_{ds}')
+        assert (p['mode'], p['crop'], p['stride'], p['scale']) == (
+            'slide', (224, 224), (112, 112), (2048, scale)), ds
+        assert (p['logit'], p['prob'], p['area']) == thresholds.get(ds, (40.0, 0.0, None)), ds
+        assert (p['pos'], p['pad'], p['pamr'], p['precision']) == ('dino', 'drop', 0, 'fp16_cuda'), ds
+        assert p['names'] == protocol(next(
+            f.stem for f in (CONFIGS / 'sclip').glob(f'sclip_*_{ds}.py')))['names'], ds
+        assert load(f'scclip_vit-b16_openai_slide{scale}_{ds}').model.attention.type == 'SCCLIPAttention'
+
+
 def test_common_protocol_is_sclips_for_every_method():
-    for method in ('naclip', 'clearclip', 'maskclip', 'vanilla'):
+    for method in ('naclip', 'clearclip', 'maskclip', 'vanilla', 'scclip'):
         for ds in DATASETS:
             p = protocol(f'{method}_vit-b16_openai_common_{ds}')
             scale = {'coco_stuff171': 448, 'cityscapes': 560}.get(ds, 336)

@@ -7,9 +7,9 @@ import torch
 
 from clipseg.models.backbones import (CLIPResNet, CLIPViT, TimmConvNeXt, TimmViT, adapter_class,
                                       build_clip_adapter)
-from clipseg.models.attention import short_names
+from clipseg.models.attention import build_attention, short_names
 from clipseg.models.clip.loader import create_clip, file_preprocess_cfg, pixel_mean_std
-from ..conftest import TOWER_FAMILIES, tiny_segmentor
+from ..conftest import SHALLOW_TOWER_VARIANTS, TOWER_FAMILIES, tiny_segmentor
 
 VARIANTS = tuple(short_names())
 ADAPTER = {'vit': CLIPViT, 'coca': CLIPViT, 'clipa': CLIPViT, 'resnet': CLIPResNet,
@@ -83,6 +83,13 @@ def test_every_supported_variant_segments_and_the_rest_are_refused(family):
             continue
         if variant == 'vanilla' and family != 'convnext':
             continue  # vanilla dense CLIP is a baseline, covered by the test above
+        if build_attention(variant).tower:   # whole-tower variants: open_clip's own ViT only
+            if ADAPTER[family] is not CLIPViT or family == 'coca':
+                with pytest.raises((TypeError, ValueError),
+                                   match='open_clip ViT towers|whole tower|no attention'):
+                    tiny_segmentor(variant, model_cfg=TOWER_FAMILIES[family])
+                continue
+            variant = SHALLOW_TOWER_VARIANTS[variant]
         seg = tiny_segmentor(variant, model_cfg=TOWER_FAMILIES[family])
         with torch.no_grad():
             data = seg.data_preprocessor(dict(inputs=[x], data_samples=[sample]))

@@ -4,7 +4,9 @@ from .clearclip import ClearCLIPAttention
 from .maskclip import MaskCLIPAttention
 from .naclip import NACLIPAttention
 from .sclip import SCLIPAttention
+from .scclip import SCCLIPAttention
 from .vanilla import VanillaAttention
 
 __all__ = ['LastBlockAttention', 'build_attention', 'short_names', 'VanillaAttention',
-           'MaskCLIPAttention', 'SCLIPAttention', 'ClearCLIPAttention', 'NACLIPAttention']
+           'MaskCLIPAttention', 'SCLIPAttention', 'ClearCLIPAttention', 'NACLIPAttention',
+           'SCCLIPAttention']

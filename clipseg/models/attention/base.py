@@ -3,9 +3,15 @@
 A new training-free variant plugs in as one class: subclass ``LastBlockAttention``, set
 ``short_name``, register it with ``@MODELS.register_module()`` and import it in this package;
 configs then say ``attention='<short_name>'``, and ``short_names()`` (the benchmark, the tests, the
-error for an unknown name) lists it with no other edit."""
+error for an unknown name) lists it with no other edit.
+
+A variant that changes more than the last block's attention (intermediate layers, token repair,
+several passes through the last block: SC-CLIP, ResCLIP, RF-CLIP) sets ``tower = True`` and
+implements ``run_tower``; it runs on open_clip's native ViT (``CLIPViT``), and the other
+adapters refuse it by name (``refuse_tower``)."""
 from typing import Dict, Optional, Tuple, Union
 
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmseg.registry import MODELS
@@ -26,10 +32,40 @@ class LastBlockAttention(nn.Module):
     keep_residual = True
     keep_ffn = True
     value_only = False
+    tower = False                      # True: ``run_tower`` replaces the adapter's block loop
     short_name: Optional[str] = None   # the name configs use (``attention='sclip'``)
 
     def forward(self, q: Tensor, k: Tensor, v: Tensor, grid: Tuple[int, int]) -> Tensor:
         raise NotImplementedError
+
+    def run_tower(self, blocks: nn.Sequential, x: Tensor, grid: Tuple[int, int]) -> Tensor:
+        """(``tower = True`` only) open_clip ``blocks`` on the embedded tokens (B, 1 + h*w, C),
+        after ``ln_pre`` → the tokens (B, 1 + h*w, C) that ``ln_post`` and the projection turn into
+        dense features (the first token is a placeholder for the CLS slot, not used)."""
+        raise NotImplementedError
+
+
+def refuse_tower(attention: LastBlockAttention, adapter: str) -> None:
+    """A ``tower`` variant needs open_clip's native ViT blocks: refuse it on ``adapter`` by name."""
+    if attention.tower:
+        raise TypeError(f'{type(attention).__name__} ({attention.short_name!r}) changes CLIP\'s '
+                        f'intermediate layers and runs on open_clip ViT towers (CLIPViT) only, not '
+                        f'on {adapter}; choose a last-block variant such as \'sclip\' or \'naclip\'')
+
+
+def qkv_heads(block: nn.Module, x: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+    """An open_clip block's queries, keys and values of ``ln_1(x)``: (B, N, C) → 3 × (B, heads, N, d)."""
+    attn = block.attn
+    q, k, v = F.linear(block.ln_1(x), attn.in_proj_weight, attn.in_proj_bias).chunk(3, dim=-1)
+    B, N, C = q.shape
+    return tuple(t.reshape(B, N, attn.num_heads, C // attn.num_heads).transpose(1, 2)
+                 for t in (q, k, v))
+
+
+def project_heads(block: nn.Module, out: Tensor) -> Tensor:
+    """(B, heads, N, d) attention output → (B, N, C) through the block's output projection."""
+    B, H, N, d = out.shape
+    return block.ls_1(block.attn.out_proj(out.transpose(1, 2).reshape(B, N, H * d)))
 
 
 def short_names() -> Dict[str, str]:

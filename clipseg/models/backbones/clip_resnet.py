@@ -8,6 +8,7 @@ from torch import Tensor, nn
 
 from mmseg.registry import MODELS
 from ..attention import LastBlockAttention, build_attention
+from ..attention.base import refuse_tower
 from ..clip import create_clip
 from .clip_tower import CLIPTowerAdapter
 from ..clip.positions import check_grid, resize_pos_embed
@@ -51,6 +52,7 @@ class CLIPResNet(CLIPTowerAdapter):
         check_grid(visual.attnpool.positional_embedding, pos_grid)
         super().__init__(visual, frozen, init_cfg)
         self.attention = build_attention(attention)
+        refuse_tower(self.attention, 'ResNet towers (CLIPResNet)')
         self.out_indices = tuple(i % 4 for i in out_indices)
         self.patch_size = (self.stride, self.stride)
         self.embed_dim = visual.attnpool.c_proj.out_features

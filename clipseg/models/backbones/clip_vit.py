@@ -106,6 +106,10 @@ class CLIPViT(CLIPTowerAdapter):
                 if isinstance(module, nn.LayerNorm):
                     module.eps = float(ln_eps)
         self.attention = build_attention(attention)
+        if self.attention.tower and (out_indices or with_global or multiscale or
+                                     getattr(visual, 'attn_pool', None) is not None):
+            raise ValueError(f'{type(self.attention).__name__} rewrites the whole tower: it takes '
+                             'no out_indices, with_global or multiscale, nor a CoCa pooler')
         depth = len(visual.transformer.resblocks)
         self.out_indices = tuple(i % depth for i in out_indices)
         self.tap = tap
@@ -176,6 +180,9 @@ class CLIPViT(CLIPTowerAdapter):
         x, grid = self.embed(x)
         blocks = self.visual.transformer.resblocks
         outs = []
+        if self.attention.tower:   # SC-CLIP, ResCLIP, RF-CLIP: the variant runs the blocks
+            x = self.attention.run_tower(blocks, x, grid)
+            blocks = ()
         for i, block in enumerate(blocks):
             if i == len(blocks) - 1:
                 x = self.last_block(block, x, grid)

@@ -8,6 +8,7 @@ from torch import Tensor, nn
 
 from mmseg.registry import MODELS
 from ..attention import LastBlockAttention, build_attention
+from ..attention.base import refuse_tower
 from ..clip import create_clip
 from .clip_tower import PAD_MODES, CLIPTowerAdapter, pad_to_patches
 from .clip_vit import merge_heads, split_heads
@@ -77,6 +78,7 @@ class TimmViT(CLIPTowerAdapter):
         super().__init__(visual, frozen, init_cfg)
         self.kind = kind
         self.attention = build_attention(attention)
+        refuse_tower(self.attention, 'timm towers (TimmViT)')
         self.with_global, self.pad = with_global, pad
         self.patch_size = tuple(trunk.patch_embed.patch_size)
         self.num_prefix = trunk.num_prefix_tokens

@@ -1,0 +1,3 @@
+# Common protocol (SCLIP's settings for every method): scclip on equal footing.
+_base_ = ['../sclip/sclip_vit-b16_openai_slide336_ade20k150.py']
+model = dict(attention='scclip')
