@@ -29,6 +29,7 @@ TINY_RN = dict(embed_dim=32,
 SHALLOW_TOWER_VARIANTS = {
     'scclip': dict(type='SCCLIPAttention', pre_adjust_idx=1, post_adjust_idx=0, multi_start_idx=0,
                    multi_end_idx=2),
+    'rfclip': dict(type='RFCLIPAttention', distraction_dims=(3, 17)),
 }
 
 

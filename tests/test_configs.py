@@ -113,8 +113,30 @@ def test_scclip_protocol():
         assert load(f'scclip_vit-b16_openai_slide{scale}_{ds}').model.attention.type == 'SCCLIPAttention'
 
 
+def test_rfclip_protocol():
+    """liblacklucy/RF-CLIP @c2b333e configs/cfg_*.py: (mode, short side, prob_thd, w, a, h, global)."""
+    rows = {'voc21': ('whole', 336, 0.1, 0.1, 0.03, 0.10, 'window'),
+            'context60': ('slide', 336, 0.1, 0.25, 0.04, 0.09, 'image'),
+            'coco_object': ('slide', 336, 0.1, 0.25, 0.01, 0.10, 'image'),
+            'voc20': ('slide', 336, 0.0, 0.4, 0.02, 0.10, 'image'),
+            'context59': ('slide', 336, 0.0, 0.25, 0.04, 0.09, 'image'),
+            'coco_stuff171': ('whole', 336, 0.0, 0.2, 0.02, 0.02, 'window'),
+            'cityscapes': ('slide', 560, 0.0, 0.1, 0.03, 0.14, 'window'),
+            'ade20k150': ('slide', 336, 0.0, 0.3, 0.05, 0.06, 'image')}
+    for ds, (mode, scale, prob, w, a, h, glob) in rows.items():
+        name = f'rfclip_vit-b16_openai_{mode}{scale}_{ds}'
+        p, m = protocol(name), load(name).model
+        assert (p['mode'], p['scale'], p['prob'], p['logit'], p['area']) == (
+            mode, (2048, scale), prob, 40.0, None), ds
+        assert (p['pos'], p['pad'], p['pamr'], p['precision']) == ('dino', 'drop', 0, 'fp16_cuda'), ds
+        head = m.decode_head
+        assert (head.global_weight, head.nudge_weight, head.cluster_distance, head.global_from) == (
+            w, a, h, glob), ds
+        assert m.attention == 'rfclip' and m.backbone_cfg.with_global, ds
+
+
 def test_common_protocol_is_sclips_for_every_method():
-    for method in ('naclip', 'clearclip', 'maskclip', 'vanilla', 'scclip'):
+    for method in ('naclip', 'clearclip', 'maskclip', 'vanilla', 'scclip', 'rfclip'):
         for ds in DATASETS:
             p = protocol(f'{method}_vit-b16_openai_common_{ds}')
             scale = {'coco_stuff171': 448, 'cityscapes': 560}.get(ds, 336)

@@ -106,10 +106,12 @@ class CLIPViT(CLIPTowerAdapter):
                 if isinstance(module, nn.LayerNorm):
                     module.eps = float(ln_eps)
         self.attention = build_attention(attention)
-        if self.attention.tower and (out_indices or with_global or multiscale or
-                                     getattr(visual, 'attn_pool', None) is not None):
+        global_ok = getattr(self.attention, 'global_token', False)
+        if self.attention.tower and (out_indices or multiscale or (with_global and not global_ok)
+                                     or getattr(visual, 'attn_pool', None) is not None):
             raise ValueError(f'{type(self.attention).__name__} rewrites the whole tower: it takes '
-                             'no out_indices, with_global or multiscale, nor a CoCa pooler')
+                             'no out_indices or multiscale, nor a CoCa pooler'
+                             + ('' if global_ok else ', and has no global token (with_global)'))
         depth = len(visual.transformer.resblocks)
         self.out_indices = tuple(i % depth for i in out_indices)
         self.tap = tap

@@ -148,11 +148,21 @@ class ZeroShotSegmentor(BaseSegmentor):
         return self.fast_backbone(self.backbone, crops, cfg['precision'], cfg['channels_last'],
                                   cfg['compile'])
 
-    def grid_logits(self, crops: Tensor, emb: ClassEmbeddings) -> Tensor:
+    def grid_logits(self, crops: Tensor, emb: ClassEmbeddings,
+                    image_globals: Optional[Tensor] = None) -> Tensor:
         """(N, 3, hc, wc) → (N, Q, ⌈hc/p⌉, ⌈wc/p⌉) the head's scores on the patch grid (logits or
-        probabilities, as ``decode_head.returns`` says)."""
+        probabilities, as ``decode_head.returns`` says). ``image_globals`` (N, D): the global
+        embedding of each crop's whole image, for heads that ask for it (RF-CLIP)."""
         self.check_parts_ready()
-        return self.decode_head(self.encode_crops(crops), emb, self.test_cfg)
+        extra = {} if image_globals is None else dict(image_globals=image_globals)
+        return self.decode_head(self.encode_crops(crops), emb, self.test_cfg, **extra)
+
+    def image_globals(self, images: List[Tensor]) -> Optional[List[Tensor]]:
+        """Each whole image's global embedding (1, D), when the head wants it in slide mode
+        (``decode_head.wants_image_global``: RF-CLIP's image-level similarity); else None."""
+        if self.test_cfg['mode'] != 'slide' or not getattr(self.decode_head, 'wants_image_global', False):
+            return None
+        return [self.encode_crops(img[None])[-1][0] for img in images]
 
     def window_logits(self, crops: Tensor, emb: ClassEmbeddings) -> Tensor:
         """(N, 3, hc, wc) → (N, Q, hc, wc): grid logits upsampled bilinearly to the window (the
@@ -184,11 +194,13 @@ class ZeroShotSegmentor(BaseSegmentor):
             y1, x1, y2, x2 = job[1]
             by_size.setdefault((y2 - y1, x2 - x1), []).append(job)
         out: List[List[Window]] = [[] for _ in images]
+        globals_ = self.image_globals(images)
         for group in by_size.values():
             for start in range(0, len(group), cfg['max_windows']):
                 chunk = group[start:start + cfg['max_windows']]
                 crops = torch.stack([images[i][:, y1:y2, x1:x2] for i, (y1, x1, y2, x2) in chunk])
-                for (i, box), logit in zip(chunk, self.grid_logits(crops, emb)):
+                glob = None if globals_ is None else torch.cat([globals_[i] for i, _ in chunk])
+                for (i, box), logit in zip(chunk, self.grid_logits(crops, emb, glob)):
                     out[i].append(Window(box, logit))
         return out
 
