@@ -30,6 +30,7 @@ SHALLOW_TOWER_VARIANTS = {
     'scclip': dict(type='SCCLIPAttention', pre_adjust_idx=1, post_adjust_idx=0, multi_start_idx=0,
                    multi_end_idx=2),
     'rfclip': dict(type='RFCLIPAttention', distraction_dims=(3, 17)),
+    'resclip': dict(type='ResCLIPAttention', rcs_layers=(0, 1), sfr=None),  # SFR: test_resclip
 }
 
 

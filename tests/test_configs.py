@@ -135,14 +135,36 @@ def test_rfclip_protocol():
         assert m.attention == 'rfclip' and m.backbone_cfg.with_global, ds
 
 
+def test_resclip_protocol():
+    """yvhangyang/ResCLIP configs/cfg_*.py: (mode, short side, prob_thd, temp_thd, rcs, sfr)."""
+    rows = {'voc21': ('whole', 336, 0.1, 0.50, (2.0, 0.3), (2.2, 0.7)),
+            'context60': ('slide', 336, 0.1, 0.30, (2.0, 0.3), (1.8, 0.7)),
+            'coco_object': ('slide', 336, 0.1, 0.11, (2.0, 0.4), (1.8, 0.7)),
+            'voc20': ('whole', 336, 0.0, 0.10, (2.0, 0.6), (2.1, 0.6)),
+            'context59': ('slide', 336, 0.0, 0.25, (2.0, 0.4), (1.8, 0.7)),
+            'coco_stuff171': ('slide', 336, 0.0, 0.11, (2.0, 0.4), (1.8, 0.7)),
+            'cityscapes': ('slide', 560, 0.0, 0.10, (2.0, 0.2), (2.1, 0.6)),
+            'ade20k150': ('slide', 336, 0.0, 0.25, (2.0, 0.3), (2.1, 0.7))}
+    for ds, (mode, scale, prob, temp, rcs, sfr) in rows.items():
+        name = f'resclip_vit-b16_openai_{mode}{scale}_{ds}'
+        p, att = protocol(name), load(name).model.attention
+        assert (p['mode'], p['scale'], p['prob'], p['logit'], p['area'], p['pamr']) == (
+            mode, (2048, scale), prob, 40.0, None, 0), ds
+        assert (p['pos'], p['pad'], p['precision']) == ('dino', 'drop', 'fp16_cuda'), ds
+        assert (att.type, att.host, att.rcs_layers) == ('ResCLIPAttention', 'naclip', (5, 6, 7, 8)), ds
+        assert (att.temp_thd, tuple(att.rcs), tuple(att.sfr)) == (temp, rcs, sfr), ds
+
+
 def test_common_protocol_is_sclips_for_every_method():
-    for method in ('naclip', 'clearclip', 'maskclip', 'vanilla', 'scclip', 'rfclip'):
+    for method in ('naclip', 'clearclip', 'maskclip', 'vanilla', 'scclip', 'rfclip', 'resclip'):
         for ds in DATASETS:
             p = protocol(f'{method}_vit-b16_openai_common_{ds}')
             scale = {'coco_stuff171': 448, 'cityscapes': 560}.get(ds, 336)
             ref = protocol(f'sclip_vit-b16_openai_slide{scale}_{ds}')
             assert p == ref, (method, ds)
-            assert load(f'{method}_vit-b16_openai_common_{ds}').model.attention == method
+            attention = load(f'{method}_vit-b16_openai_common_{ds}').model.attention
+            assert (attention if isinstance(attention, str) else
+                    {'ResCLIPAttention': 'resclip'}[attention.type]) == method
 
 
 @pytest.mark.parametrize('folder', ['sclip', 'clearclip', 'dinoiser', 'maskclip', 'clipseg'])

@@ -4,10 +4,11 @@ from .clearclip import ClearCLIPAttention
 from .maskclip import MaskCLIPAttention
 from .naclip import NACLIPAttention
 from .sclip import SCLIPAttention
+from .resclip import ResCLIPAttention
 from .rfclip import RFCLIPAttention
 from .scclip import SCCLIPAttention
 from .vanilla import VanillaAttention
 
 __all__ = ['LastBlockAttention', 'build_attention', 'short_names', 'VanillaAttention',
            'MaskCLIPAttention', 'SCLIPAttention', 'ClearCLIPAttention', 'NACLIPAttention',
-           'SCCLIPAttention', 'RFCLIPAttention']
+           'SCCLIPAttention', 'RFCLIPAttention', 'ResCLIPAttention']

@@ -38,10 +38,10 @@ class LastBlockAttention(nn.Module):
     def forward(self, q: Tensor, k: Tensor, v: Tensor, grid: Tuple[int, int]) -> Tensor:
         raise NotImplementedError
 
-    def run_tower(self, blocks: nn.Sequential, x: Tensor, grid: Tuple[int, int]) -> Tensor:
-        """(``tower = True`` only) open_clip ``blocks`` on the embedded tokens (B, 1 + h*w, C),
-        after ``ln_pre`` → the tokens (B, 1 + h*w, C) that ``ln_post`` and the projection turn into
-        dense features (the first token is a placeholder for the CLS slot, not used)."""
+    def run_tower(self, visual: nn.Module, x: Tensor, grid: Tuple[int, int]) -> Tensor:
+        """(``tower = True`` only) the blocks of the open_clip ViT ``visual`` on the embedded
+        tokens (B, 1 + h*w, C), after ``ln_pre`` → the tokens (B, 1 + h*w, C) that ``ln_post`` and
+        the projection turn into dense features (the first token fills the CLS slot)."""
         raise NotImplementedError
 
 

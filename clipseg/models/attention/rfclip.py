@@ -86,7 +86,8 @@ class RFCLIPAttention(LastBlockAttention):
         kk = F.softmax(k @ k.transpose(-1, -2) * k.shape[-1] ** -0.5, dim=-1)[..., 1:, 1:]
         return project_heads(block, ((kk_sum + kk) / layers) @ v[..., 1:, :])
 
-    def run_tower(self, blocks, x, grid):
+    def run_tower(self, visual, x, grid):
+        blocks = visual.transformer.resblocks
         dims = self.dims_for(x.shape[-1])
         smooth = lambda t: smooth_distractors(t, grid, dims, self.sigma, self.alpha)  # noqa: E731
         kk_sum, guide_sum = 0, 0

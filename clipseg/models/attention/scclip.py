@@ -102,7 +102,8 @@ class SCCLIPAttention(LastBlockAttention):
             k @ k.transpose(-1, -2) * k.shape[-1] ** -0.5, dim=-1)
         return project_heads(block, (attn / 2) @ v)
 
-    def run_tower(self, blocks, x, grid):
+    def run_tower(self, visual, x, grid):
+        blocks = visual.transformer.resblocks
         self.check_depth(len(blocks))
         hidden = []
         for block in blocks[:-1]:

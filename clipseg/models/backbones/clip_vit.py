@@ -183,7 +183,7 @@ class CLIPViT(CLIPTowerAdapter):
         blocks = self.visual.transformer.resblocks
         outs = []
         if self.attention.tower:   # SC-CLIP, ResCLIP, RF-CLIP: the variant runs the blocks
-            x = self.attention.run_tower(blocks, x, grid)
+            x = self.attention.run_tower(self.visual, x, grid)
             blocks = ()
         for i, block in enumerate(blocks):
             if i == len(blocks) - 1:

@@ -1,4 +1,5 @@
 """Training-free open-vocabulary segmentor: adapter → head per window → stitching → PAMR → head."""
+import contextlib
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -155,7 +156,11 @@ class ZeroShotSegmentor(BaseSegmentor):
         embedding of each crop's whole image, for heads that ask for it (RF-CLIP)."""
         self.check_parts_ready()
         extra = {} if image_globals is None else dict(image_globals=image_globals)
-        return self.decode_head(self.encode_crops(crops), emb, self.test_cfg, **extra)
+        attention = getattr(self.backbone, 'attention', None)
+        with (attention.text_context(crops, emb.queries, self.test_cfg['logit_scale'])
+              if getattr(attention, 'needs_text', False) else contextlib.nullcontext()):
+            outputs = self.encode_crops(crops)      # ResCLIP's SFR scores a first pass
+        return self.decode_head(outputs, emb, self.test_cfg, **extra)
 
     def image_globals(self, images: List[Tensor]) -> Optional[List[Tensor]]:
         """Each whole image's global embedding (1, D), when the head wants it in slide mode
@@ -199,8 +204,8 @@ class ZeroShotSegmentor(BaseSegmentor):
             for start in range(0, len(group), cfg['max_windows']):
                 chunk = group[start:start + cfg['max_windows']]
                 crops = torch.stack([images[i][:, y1:y2, x1:x2] for i, (y1, x1, y2, x2) in chunk])
-                glob = None if globals_ is None else torch.cat([globals_[i] for i, _ in chunk])
-                for (i, box), logit in zip(chunk, self.grid_logits(crops, emb, glob)):
+                extra = () if globals_ is None else (torch.cat([globals_[i] for i, _ in chunk]),)
+                for (i, box), logit in zip(chunk, self.grid_logits(crops, emb, *extra)):
                     out[i].append(Window(box, logit))
         return out
 
