@@ -34,6 +34,9 @@ from clipseg.utils.errors import run_cli
 from mmseg.registry import MODELS
 
 VARIANTS = tuple(short_names())   # every registered last-block attention
+# what a method needs besides its attention (RF-CLIP: its text side, with the ADE20K weights)
+METHOD_PARTS = {'rfclip': dict(backbone_cfg=dict(with_global=True), decode_head=dict(
+    type='RFCLIPHead', global_weight=0.3, nudge_weight=0.05, cluster_distance=0.06))}
 
 
 class PeakMemory:
@@ -124,7 +127,7 @@ def build_segmentor(args, attention, mode, crop, stride, classes, templates='nam
                    test_cfg=test_cfg, allow_random_heads=True)  # speed only: heads untrained
     else:
         cfg = dict(type='ZeroShotSegmentor', clip=clip, attention=attention, templates=templates,
-                   class_names=classes, test_cfg=test_cfg)
+                   class_names=classes, test_cfg=test_cfg, **METHOD_PARTS.get(attention, {}))
     seg = MODELS.build(cfg).to(args.device).eval()
     seg.class_embeddings()  # cache the text embeddings: not part of the timing
     return seg
