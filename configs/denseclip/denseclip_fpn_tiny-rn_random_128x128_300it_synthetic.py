@@ -8,7 +8,9 @@ tiny_rn = dict(embed_dim=64,
                text_cfg=dict(context_length=77, vocab_size=49408, width=64, heads=2, layers=2))
 model = dict(
     type='DenseCLIP',
-    clip=dict(model_name='tiny-rn', model_cfg=tiny_rn, pretrained=None),
+    clip=dict(model_name='tiny-rn', model_cfg=tiny_rn, pretrained=None,
+              quick_gelu=False),  # random weights trained from scratch: no OpenAI activation to
+              # match: GELU in the text tower, as the README's curves were measured (COCO/ADE20K: QuickGELU)
     class_names=list(classes),
     data_preprocessor=dict(type='mmseg.SegDataPreProcessor', size=(128, 128),
                            mean=[122.770938, 116.7460125, 104.09373615],

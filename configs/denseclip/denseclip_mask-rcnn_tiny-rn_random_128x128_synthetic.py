@@ -4,7 +4,9 @@ _base_ = ['./denseclip_retinanet_tiny-rn_random_128x128_synthetic.py']
 model = dict(
     _delete_=True,
     type='DenseCLIPMaskRCNN',
-    clip=dict(model_name='tiny-rn', model_cfg={{_base_.tiny_rn}}, pretrained=None),
+    clip=dict(model_name='tiny-rn', model_cfg={{_base_.tiny_rn}}, pretrained=None,
+              quick_gelu=False),  # random weights trained from scratch: no OpenAI activation to
+              # match: GELU in the text tower, as the README's curves were measured (COCO/ADE20K: QuickGELU)
     class_names=['red circle', 'green square', 'blue triangle', 'yellow star'],
     n_ctx=8, name_length=5, tau=0.07, aux_weight=1.0,
     context_decoder=dict(width=64, heads=2, layers=3, dropout=0.1),
