@@ -1,6 +1,6 @@
 """Plumbing between clipseg and the installed stack, applied once by ``install()``: the stand-in
 for mmcv's compiled ops, the mmcv-lite shim, safe checkpoint loading (one allow-list of Runner
-types), atomic checkpoint writes and the filters of known third-party noise. Installed packages
+types), atomic checkpoint writes, LVIS evaluation under numpy 2 and the filters of known third-party noise. Installed packages
 are never edited."""
 from . import quiet
 
@@ -13,9 +13,10 @@ def install() -> None:
     except ImportError as err:  # pragma: no cover
         raise ImportError('clipseg needs an OpenMMLab stack: pip install "clipseg[onedl]" '
                           '(or "clipseg[upstream]")') from err
-    from . import atomic_backend, mmcv_lite, mmcv_ops, safe_loading
+    from . import atomic_backend, lvis_numpy, mmcv_lite, mmcv_ops, safe_loading
     mmcv_ops.install()        # before anything imports mmcv.ops (mmdet does)
     mmcv_lite.apply()
     quiet.import_mmseg_quietly()
     safe_loading.install()
     atomic_backend.install()  # Runner checkpoints written atomically
+    lvis_numpy.install()      # LVIS evaluation (optional lvis package) under numpy 2
