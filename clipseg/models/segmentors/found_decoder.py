@@ -94,6 +94,11 @@ class FOUNDDecoder(BaseSegmentor):
         return type(full)((k, v) for k, v in full.items() if k.startswith(keep))
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        if not any(k.startswith(prefix + 'decoder.') for k in state_dict):
+            raise ValueError(f'checkpoint holds no FOUND decoder weights ({prefix}decoder.weight, '
+                             f'{prefix}decoder.bias; it has e.g. {sorted(state_dict)[:3]}): FOUND\'s '
+                             'own decoder_weights.pt converts with tools/convert_checkpoint.py '
+                             '--from found')
         for name, value in nn.Module.state_dict(self, prefix=prefix).items():
             if not name.startswith((prefix + 'decoder.', prefix + 'steps')):
                 state_dict.setdefault(name, value)

@@ -1,0 +1,80 @@
+"""Released checkpoints in the authors' layouts, written out from their module structure (random
+weights), convert and load into clipseg's models; bad files are refused by name."""
+import argparse
+from collections import OrderedDict
+
+import pytest
+import torch
+
+import clipseg
+from clipseg.apis.convert import convert_checkpoint
+
+NO_WEIGHTS = {'model.clip.pretrained': None, 'model.teacher.pretrained': False,
+              'model.background_teacher.dino.pretrained': False}
+
+
+def save_dinoiser_last_pt(path):
+    """wysoczanska/clip_dinoiser train.py:31-37, 89-92: {'epoch', 'model_state_dict'} holding the
+    two heads of the released config (models/clip_dinoiser/clip_dinoiser.py:232-239)."""
+    g = torch.Generator().manual_seed(0)
+    heads = OrderedDict([('obj_proj.bias', torch.randn(256, generator=g)),
+                         ('obj_proj.weight', torch.randn(256, 768, 3, 3, generator=g) * 0.01),
+                         ('bkg_decoder.bias', torch.randn(1, generator=g)),
+                         ('bkg_decoder.weight', torch.randn(1, 768, 1, 1, generator=g) * 0.01)])
+    torch.save({'epoch': 99, 'model_state_dict': heads}, path)
+    return heads
+
+
+def save_found_decoder(path):
+    """valeoai/FOUND model.py:53, 168-174: {'decoder': Conv2d(384, 1, 1).state_dict()}."""
+    conv = torch.nn.Conv2d(384, 1, (1, 1))
+    torch.save({'decoder': conv.state_dict()}, path)
+    return conv.state_dict()
+
+
+def test_dinoiser_heads_convert_and_load(tmp_path):
+    heads = save_dinoiser_last_pt(tmp_path / 'last.pt')
+    report = convert_checkpoint(str(tmp_path / 'last.pt'), str(tmp_path / 'heads.pth'), 'dinoiser')
+    assert sorted(report.placed) == sorted(heads) and not report.unplaced
+    model = clipseg.init_model('dinoiser_vit-b16_laion2b_slide448', cfg_options=NO_WEIGHTS,
+                               checkpoint=str(tmp_path / 'heads.pth'), classes='cat,dog')
+    for key, value in heads.items():
+        torch.testing.assert_close(model.decode_head.state_dict()[key], value)
+    assert model.parts_ready                      # the segmentor accepts them as trained heads
+
+
+def test_found_decoder_converts_and_loads(tmp_path):
+    conv = save_found_decoder(tmp_path / 'decoder_weights.pt')
+    convert_checkpoint(str(tmp_path / 'decoder_weights.pt'), str(tmp_path / 'found.pth'), 'found')
+    model = clipseg.init_model('found_vit-s8_dino_train224_unlabelled',
+                               cfg_options={'model.dino.pretrained': False},
+                               checkpoint=str(tmp_path / 'found.pth'))
+    torch.testing.assert_close(model.decoder.weight, conv['weight'])
+    with pytest.raises(ValueError, match='no FOUND decoder weights.*--from found'):
+        model.load_state_dict(torch.load(tmp_path / 'decoder_weights.pt'), strict=False)
+
+
+def test_a_file_of_another_model_is_refused_and_nothing_written(tmp_path):
+    save_dinoiser_last_pt(tmp_path / 'last.pt')
+    with pytest.raises(ValueError, match="expected {'decoder'"):
+        convert_checkpoint(str(tmp_path / 'last.pt'), str(tmp_path / 'x.pth'), 'found')
+    heads = {'obj_proj.weight': torch.zeros(128, 768, 3, 3), 'obj_proj.bias': torch.zeros(128),
+             'bkg_decoder.weight': torch.zeros(1, 768, 1, 1), 'bkg_decoder.bias': torch.zeros(1),
+             'extra.weight': torch.zeros(3)}      # heads of another in_dim, and a stray key
+    torch.save({'epoch': 3, 'model_state_dict': heads}, tmp_path / 'other.pt')
+    with pytest.raises(ValueError, match=r'does not fit(.|\n)*could not be placed: extra.weight'
+                                         r'(.|\n)*shape mismatches: obj_proj'):
+        convert_checkpoint(str(tmp_path / 'other.pt'), str(tmp_path / 'x.pth'), 'dinoiser')
+    assert not (tmp_path / 'x.pth').exists()
+
+
+def test_full_pickle_needs_unsafe_load(tmp_path):
+    heads = save_dinoiser_last_pt(tmp_path / 'last.pt')
+    torch.save({'epoch': 99, 'args': argparse.Namespace(lr=1e-3), 'model_state_dict': heads},
+               tmp_path / 'pickled.pt')
+    with pytest.raises(ValueError, match='needs full pickle.*--unsafe-load'):
+        convert_checkpoint(str(tmp_path / 'pickled.pt'), str(tmp_path / 'x.pth'), 'dinoiser')
+    assert not (tmp_path / 'x.pth').exists()
+    convert_checkpoint(str(tmp_path / 'pickled.pt'), str(tmp_path / 'x.pth'), 'dinoiser',
+                       unsafe_load=True)
+    assert (tmp_path / 'x.pth').exists()
