@@ -11,7 +11,7 @@ file is written.
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 
@@ -22,11 +22,33 @@ class Format:
     description: str
     config: str                                   # the clipseg config it pairs with
     unwrap: Tuple[str, ...] = ('state_dict',)     # outer keys that may hold the state dict
-    rules: Sequence[Tuple[str, str]] = ()         # (regex, replacement), first match wins
+    rules: Sequence[Tuple[str, Union[str, Callable]]] = ()  # (regex, replacement), first match wins
     drop: Sequence[str] = ()                      # regexes of source keys with no counterpart
     nested: Optional[str] = None                  # the state dict is {nested: {...}} (FOUND)
     optional: Sequence[str] = ()                  # regexes of model keys a release never holds
     note: str = ''
+
+
+# raoyongming/DenseCLIP (mmseg 0.x / mmdet 2.x, saved by mmcv 1.x as {'meta', 'state_dict',
+# 'optimizer'}): the text encoder, learnable contexts, gamma and context decoder sit at the top of
+# the model (segmentation/denseclip/denseclip.py:58-114, detection/denseclip/denseclip.py:50-74,
+# 306-343), the decoder's layers are `decoder.N` (models.py:710-738), the ViT's multi-scale
+# branches `fpn1-4` (models.py:426-488); the text encoder's positional-embedding prefix is a
+# buffer we rebuild from CLIP and never save. The ViT adds the class embedding twice: run its
+# converted weights with model.backbone.cls_embed_twice=True.
+_DENSECLIP_COMMON = [
+    (r'^text_encoder\.positional_embedding$', None),
+    (r'^context_decoder\.decoder\.', '{head}context_decoder.layers.'),
+    (r'^context_decoder\.', '{head}context_decoder.'),
+    (r'^text_encoder\.', '{head}prompt.'),
+    (r'^contexts$', '{head}prompt.contexts'),
+    (r'^gamma$', '{head}context_decoder.gamma'),
+]
+
+
+def _denseclip_rules(head: str, extra: Sequence) -> list:
+    rules = [(p, r if r is None else r.format(head=head)) for p, r in _DENSECLIP_COMMON]
+    return rules + list(extra)
 
 
 FORMATS: Dict[str, Format] = {
@@ -41,6 +63,22 @@ FORMATS: Dict[str, Format] = {
         rules=[(r'^', 'decoder.')], optional=(r'^steps$',),
         note='FOUNDDecoder and the CLIP-DINOiser FOUND teacher (teacher head=FILE, which also '
              'reads the original file as it is); never a CLIP-DINOiser bkg_decoder (768 inputs)'),
+    'denseclip-seg': Format(
+        'DenseCLIP segmentation (ADE20K, mmseg 0.x): raoyongming/DenseCLIP README, '
+        'denseclip_fpn_{res50,res101}_512x512_80k / denseclip_fpn_vit-b_640x640_80k',
+        config='denseclip_fpn_rn50_openai_512x512_80k_ade20k150',
+        rules=_denseclip_rules('decode_head.', [
+            (r'^neck\.', 'decode_head.neck.'),
+            (r'^backbone\.fpn([1-4])\.', lambda m: f'backbone.multiscale.{int(m.group(1)) - 1}.'),
+            (r'^backbone\.', 'backbone.visual.')]),
+        note='RN101: --config denseclip_fpn_rn101_openai_512x512_80k_ade20k150; ViT-B: --config '
+             'denseclip_fpn_vit-b16_openai_640x640_80k_ade20k150 and cls_embed_twice=True'),
+    'denseclip-det': Format(
+        'DenseCLIP detection (COCO, mmdet 2.x): raoyongming/DenseCLIP README, '
+        'retinanet_denseclip_r50_fpn_1x_coco / mask_rcnn_denseclip_r50_fpn_1x_coco',
+        config='denseclip_retinanet_rn50_openai_1x_coco',
+        rules=_denseclip_rules('', [(r'^backbone\.', 'backbone.visual.')]),
+        note='Mask R-CNN: --config denseclip_mask-rcnn_rn50_openai_1x_coco'),
 }
 
 
@@ -100,17 +138,23 @@ def source_state(checkpoint, fmt: Format) -> Dict[str, torch.Tensor]:
 
 
 def map_keys(state: Dict[str, torch.Tensor], fmt: Format, report: Report) -> Dict[str, torch.Tensor]:
+    """Source keys → clipseg keys: a ``module.`` prefix (a wrapped save) stripped, then the first
+    matching rule (a replacement of None drops the key: no counterpart)."""
     out = {}
     for key, value in state.items():
+        key = re.sub(r'^module\.', '', key)
         if any(re.search(p, key) for p in fmt.drop):
             report.dropped.append(key)
             continue
         new = key
         for pattern, repl in fmt.rules:
             if re.search(pattern, key):
-                new = re.sub(pattern, repl, key, count=1)
+                new = None if repl is None else re.sub(pattern, repl, key, count=1)
                 break
-        out[new] = value
+        if new is None:
+            report.dropped.append(key)
+        else:
+            out[new] = value
     return out
 
 

@@ -7,6 +7,7 @@ tiny_rn = dict(embed_dim=64,
                vision_cfg=dict(image_size=128, layers=[1, 1, 1, 1], width=32, head_width=32),
                text_cfg=dict(context_length=77, vocab_size=49408, width=64, heads=2, layers=2))
 model = dict(
+    init_like_authors=False,  # OpenMMLab's init_cfg, as the README's curves were measured
     type='DenseCLIP',
     clip=dict(model_name='tiny-rn', model_cfg=tiny_rn, pretrained=None,
               quick_gelu=False),  # random weights trained from scratch: no OpenAI activation to

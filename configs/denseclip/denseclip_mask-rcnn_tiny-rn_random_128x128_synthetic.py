@@ -2,6 +2,7 @@
 # initialised CLIP-architecture ResNet: the RetinaNet proof's data, schedule and resume settings.
 _base_ = ['./denseclip_retinanet_tiny-rn_random_128x128_synthetic.py']
 model = dict(
+    init_like_authors=False,  # OpenMMLab's init_cfg, as the README's curves were measured
     _delete_=True,
     type='DenseCLIPMaskRCNN',
     clip=dict(model_name='tiny-rn', model_cfg={{_base_.tiny_rn}}, pretrained=None,

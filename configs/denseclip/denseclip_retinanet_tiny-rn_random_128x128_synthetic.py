@@ -8,6 +8,7 @@ tiny_rn = dict(embed_dim=64,
                vision_cfg=dict(image_size=128, layers=[1, 1, 1, 1], width=32, head_width=32),
                text_cfg=dict(context_length=77, vocab_size=49408, width=64, heads=2, layers=2))
 model = dict(
+    init_like_authors=False,  # OpenMMLab's init_cfg, as the README's curves were measured
     clip=dict(_delete_=True, model_name='tiny-rn', model_cfg=tiny_rn, pretrained=None,
               quick_gelu=False),  # random weights trained from scratch: no OpenAI activation to
               # match: GELU in the text tower, as the README's curves were measured (COCO/ADE20K: QuickGELU)

@@ -9,6 +9,7 @@ from torch import Tensor
 
 from mmdet.models.detectors import MaskRCNN, RetinaNet
 from mmdet.registry import MODELS as DET_MODELS
+from ..authors_init import AuthorsInit
 from ..clip import create_clip
 from ..context_decoder import ContextDecoder
 from ...utils.palette import rgb_palette
@@ -29,7 +30,8 @@ class DenseCLIPDetection:
     """
 
     def setup_denseclip(self, clip: dict, class_names, n_ctx: int, name_length: int,
-                        context_decoder: dict, tau: float, aux_weight: float, model, tokenizer):
+                        context_decoder: dict, tau: float, aux_weight: float, model, tokenizer,
+                        init_like_authors: bool = False):
         names = [n[0] for n in parse_classes(class_names)]
         self.class_names = names
         self.dataset_meta = dict(classes=names, palette=rgb_palette(len(names)))
@@ -39,6 +41,7 @@ class DenseCLIPDetection:
         visual_dim = proj.shape[-1] if isinstance(proj, torch.Tensor) else proj.out_features
         self.context_decoder = ContextDecoder(visual_dim=visual_dim, **context_decoder)
         self.tau, self.aux_weight = tau, aux_weight
+        self.init_like_authors = init_like_authors
         self._scores = None
 
     @staticmethod
@@ -108,15 +111,15 @@ class DenseCLIPDetection:
 
 def _denseclip_kwargs(kwargs: dict) -> dict:
     return {k: kwargs.pop(k) for k in ('n_ctx', 'name_length', 'context_decoder', 'tau',
-                                       'aux_weight') if k in kwargs}
+                                       'aux_weight', 'init_like_authors') if k in kwargs}
 
 
-DEFAULTS = dict(n_ctx=8, name_length=5, tau=0.07, aux_weight=1.0,
+DEFAULTS = dict(n_ctx=8, name_length=5, tau=0.07, aux_weight=1.0, init_like_authors=False,
                 context_decoder=dict(width=256, heads=4, layers=3, dropout=0.1))
 
 
 @DET_MODELS.register_module()
-class DenseCLIPRetinaNet(DenseCLIPDetection, RetinaNet):
+class DenseCLIPRetinaNet(AuthorsInit, DenseCLIPDetection, RetinaNet):
     """mmdet's RetinaNet on a CLIP ResNet with DenseCLIP's score map (``DenseCLIPDetection``).
 
     Args:
@@ -124,6 +127,7 @@ class DenseCLIPRetinaNet(DenseCLIPDetection, RetinaNet):
         class_names: the detector's classes, in the dataset's order.
         backbone: ``CLIPResNet`` options (``pos_grid``, ``pos_resize``); the tower comes from clip.
         neck: FPN over the backbone's widths; the K score-map channels are added to c4's entry.
+        init_like_authors: keep neck and heads as built (``models/authors_init.py``).
     """
 
     def __init__(self, clip: dict, class_names, backbone: dict, neck: dict, bbox_head: dict,
@@ -140,7 +144,7 @@ class DenseCLIPRetinaNet(DenseCLIPDetection, RetinaNet):
 
 
 @DET_MODELS.register_module()
-class DenseCLIPMaskRCNN(DenseCLIPDetection, MaskRCNN):
+class DenseCLIPMaskRCNN(AuthorsInit, DenseCLIPDetection, MaskRCNN):
     """mmdet's Mask R-CNN on a CLIP ResNet with DenseCLIP's score map (see
     ``DenseCLIPRetinaNet`` for the arguments)."""
 

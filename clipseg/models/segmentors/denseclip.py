@@ -9,22 +9,23 @@ from ..clip import create_clip, pixel_mean_std
 from ...utils.palette import rgb_palette
 from ..text import parse_classes
 from ..text.text_tower import TextTower
+from ..authors_init import AuthorsInit
 from .trained_parts import TrainedParts
 
 
 @MODELS.register_module()
-class DenseCLIP(TrainedParts, EncoderDecoder):
+class DenseCLIP(AuthorsInit, TrainedParts, EncoderDecoder):
     """mmseg's EncoderDecoder with one ``clip`` setting shared by the image backbone
     (``CLIPResNet``/``CLIPViT``, trainable, ``with_global=True``) and the ``DenseCLIPHead``'s
     frozen text tower, and one ``class_names`` list for the head.
 
     Predicting needs a trained model (a fitting checkpoint or a training step) unless
-    ``allow_random_heads``."""
+    ``allow_random_heads``. ``init_like_authors``: see ``models/authors_init.py``."""
     parts_name = 'trained weights (backbone, context decoder, head)'
 
     def __init__(self, clip: dict, class_names, backbone: dict, decode_head: dict,
                  data_preprocessor: Optional[dict] = None, allow_random_heads: bool = False,
-                 **kwargs):
+                 init_like_authors: bool = False, **kwargs):
         clip = dict(clip)
         # one load: image tower (built at the backbone's pos_grid, if any) → backbone, text → head
         model, tokenizer = create_clip(**clip, pos_grid=backbone.get('pos_grid'))
@@ -49,6 +50,7 @@ class DenseCLIP(TrainedParts, EncoderDecoder):
                          data_preprocessor=data_preprocessor, **kwargs)
         self.dataset_meta = dict(classes=names, palette=rgb_palette(len(names)))
         self.init_trained_parts(allow_random_heads)
+        self.init_like_authors = init_like_authors
 
     def encode_decode(self, inputs, batch_img_metas):
         self.check_parts_ready()

@@ -1,6 +1,8 @@
 # DenseCLIP (Rao et al., CVPR 2022) with RN50: FPN + FPNHead, 8 context tokens, 3-layer context
 # decoder, score map (150 classes) concatenated to level 3, identity loss 0.4 (τ = 0.07).
 model = dict(
+    init_like_authors=True,  # their train scripts never call model.init_weights(): neck and
+                             # heads as built (models/authors_init.py)
     type='DenseCLIP',
     clip=dict(model_name='RN50', pretrained='openai', quick_gelu=True),  # OpenAI weights: QuickGELU
     data_preprocessor=dict(type='mmseg.SegDataPreProcessor', size=(512, 512),

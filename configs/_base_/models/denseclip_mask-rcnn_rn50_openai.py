@@ -2,6 +2,8 @@
 # mmdet's Mask R-CNN on CLIP RN50 with the score map concatenated to c4 and the auxiliary loss.
 _base_ = ['mmdet::_base_/models/mask-rcnn_r50_fpn.py']
 model = dict(
+    init_like_authors=True,  # their train scripts never call model.init_weights(): neck and
+                             # heads as built (models/authors_init.py)
     type='DenseCLIPMaskRCNN',
     clip=dict(model_name='RN50', pretrained='openai', quick_gelu=True),  # OpenAI weights: QuickGELU
     class_names='{{fileDirname}}/../datasets/class_names/coco/coco80.txt',

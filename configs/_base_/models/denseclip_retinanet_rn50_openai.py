@@ -3,6 +3,8 @@
 # (80 classes, / τ = 0.07) concatenated to c4 before the FPN, auxiliary box-mask loss.
 _base_ = ['mmdet::_base_/models/retinanet_r50_fpn.py']
 model = dict(
+    init_like_authors=True,  # their train scripts never call model.init_weights(): neck and
+                             # heads as built (models/authors_init.py)
     type='DenseCLIPRetinaNet',
     clip=dict(model_name='RN50', pretrained='openai', quick_gelu=True),  # OpenAI weights: QuickGELU
     class_names='{{fileDirname}}/../datasets/class_names/coco/coco80.txt',

@@ -7,4 +7,5 @@
 _base_ = ['./zero_shot_vit-b16_openai.py']
 model = dict(attention=dict(type='ResCLIPAttention', host='naclip', rcs_layers=(5, 6, 7, 8),
                             gaussian_std=5.0, delete_same_entity=True),
-             test_cfg=dict(precision='fp16_cuda'))
+             test_cfg=dict(precision='fp16_cuda',
+                           renormalize=True))  # stored probabilities / their sum (resclip_segmentor.py:184)

@@ -13,3 +13,6 @@ param_scheduler = [
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=80000, val_interval=8000)
 val_cfg = dict(type='ValLoop')
+# the authors convert the backbone's BatchNorms to SyncBN (segmentation/train_denseclip.py:149,
+# detection/train.py:184); the Runner does it for distributed runs only
+sync_bn = 'torch'

@@ -8,3 +8,6 @@ optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1), 'norm': dict(decay_mult=0.0)}),
     clip_grad=dict(max_norm=0.1, norm_type=2))
 auto_scale_lr = dict(enable=False, base_batch_size=16)
+# the authors convert the backbone's BatchNorms to SyncBN (segmentation/train_denseclip.py:149,
+# detection/train.py:184); the Runner does it for distributed runs only
+sync_bn = 'torch'
