@@ -1,0 +1,7 @@
+# Training-free instances from dinoiser's maps on LVIS v1 val (box and mask AP, APr/APc/APf):
+# the segmentor is the model of dinoiser_vit-b16_laion2b_slide448_coco_object.py
+# with the benchmark's classes (background + its names).
+_base_ = ['../_base_/datasets/lvis_v1.py', '../_base_/default_runtime_det.py']
+model = dict(type='DenseInstanceDetector', background=1, min_area=64, nms_iou=0.5,
+             segmentor=dict(config='dinoiser_vit-b16_laion2b_slide448_coco_object',
+                            class_names={{_base_.ov_class_names}}))
