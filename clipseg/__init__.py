@@ -8,9 +8,9 @@ from . import compat
 compat.install()
 
 from . import datasets, engine, models  # noqa: E402,F401
-from .apis import (detect, init_model, list_configs, list_models,  # noqa: E402
-                   mmseg_inferencer, segment)
+from .apis import (det_inferencer, detect, init_model, list_configs,  # noqa: E402
+                   list_models, mmseg_inferencer, segment)
 
 __version__ = '0.1.0'
 __all__ = ['init_model', 'segment', 'detect', 'list_configs', 'list_models', 'mmseg_inferencer',
-           '__version__']
+           'det_inferencer', '__version__']

@@ -135,10 +135,12 @@ class DenseInstanceDetector(BaseDetector):
         self._update_meta()
 
     def _update_meta(self) -> None:
-        """``dataset_meta``: the classes instances are labelled with (no background), palette."""
+        """``dataset_meta``: the classes instances are labelled with (no background), palette
+        (RGB tuples, mmdet's convention: its visualiser reads a list as several colours)."""
         meta = self.segmentor.dataset_meta
         self.dataset_meta = None if meta is None else dict(
-            classes=meta['classes'][self.background:], palette=meta['palette'][self.background:])
+            classes=meta['classes'][self.background:],
+            palette=[tuple(c) for c in meta['palette'][self.background:]])
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         """A checkpoint of the wrapped segmentor (e.g. CLIP-DINOiser heads, keys without

@@ -34,7 +34,8 @@ class DenseCLIPDetection:
                         init_like_authors: bool = False):
         names = [n[0] for n in parse_classes(class_names)]
         self.class_names = names
-        self.dataset_meta = dict(classes=names, palette=rgb_palette(len(names)))
+        self.dataset_meta = dict(classes=names,   # RGB tuples: mmdet's palette convention
+                                 palette=[tuple(c) for c in rgb_palette(len(names))])
         self.prompt = ContextTextEncoder(TextTower(model), tokenizer, names, n_ctx=n_ctx,
                                          name_length=name_length)
         proj = self.prompt.text_projection
