@@ -124,7 +124,8 @@ def test_shipped_configs_hold_the_splits():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('kind,key', [('ov_coco', 'coco/novel_ap50'), ('ov_lvis', 'lvis/segm_APr')])
+@pytest.mark.parametrize('kind,key', [('ov_coco', 'coco/novel_ap50'), ('lvis_v1', 'lvis/bbox_APr'),
+                                      ('ov_lvis', 'lvis/segm_APr')])
 def test_tools_test_py_runs_the_open_vocabulary_configs(tmp_path, shapes, kind, key):
     if 'lvis' in kind:
         pytest.importorskip('lvis')
