@@ -80,12 +80,16 @@ def test_instance_configs_inherit_their_segmentation_config():
     from clipseg.apis.inference import find_config, load_config
     from clipseg.models.detectors.dense_instances import segmentor_config
     from ..conftest import REPO
-    for path in sorted((REPO / 'configs' / 'instances').glob('instances_*_coco.py')):
+    for path in sorted((REPO / 'configs' / 'instances').glob('instances_*.py')):
         ref = Config.fromfile(str(path)).model.segmentor.to_dict()
         seg = find_config(ref['config']).model.to_dict()
         seg['type'] = 'mmseg.' + seg['type']
-        assert ref['config'].endswith('_coco_object') and segmentor_config(ref) == seg
+        # OV-COCO / LVIS configs: the same model with the benchmark's class list
+        seg.update({k: v for k, v in ref.items() if k in ('class_names', 'allow_shared_names')})
+        assert ref['config'].endswith('_coco_object') and segmentor_config(ref) == seg, path.stem
         assert load_config(path.stem).model.segmentor.to_dict() == seg
+        if not path.stem.endswith('_coco'):
+            assert ref['class_names'].endswith(('ov_coco65.txt', 'lvis_v1.txt')), path.stem
     child = segmentor_config(dict(ref, clip=dict(_delete_=True, model_name='tiny'),
                                   test_cfg=dict(prob_thd=0.7)))   # a config inheriting it
     assert child['clip'] == dict(model_name='tiny') and child['test_cfg']['prob_thd'] == 0.7
