@@ -22,6 +22,7 @@ import numpy as np
 
 from ..models.clip import known_tags
 from ..models.text import background_first, parse_classes
+from ..models.text.templates import TEMPLATE_SETS
 from ..utils.image_io import check_pixels, max_pixels
 from .inference import DEFAULT_CONFIG, find_config, init_model, list_models, segment
 from .visualize import make_palette, overlay, save_label_map
@@ -119,19 +120,30 @@ class WebDemo:
         raise RequestError('weights: choose an offered weights file or type an open_clip '
                            'pretrained tag (e.g. openai, laion2b_s34b_b88k)')
 
-    def model(self, config: Optional[str] = None, weights: Optional[str] = None):
-        """The segmentor for the page's (config, weights) labels, built on first use and kept
-        until they change."""
+    def templates_source(self, label: Optional[str]) -> Optional[str]:
+        """'' → the demo's default (``--templates``, else the config's); else a shipped set."""
+        label = (label or '').strip()
+        if not label:
+            return self.templates
+        if label not in TEMPLATE_SETS:
+            raise RequestError('prompt templates: choose one of ' + ', '.join(sorted(TEMPLATE_SETS)))
+        return label
+
+    def model(self, config: Optional[str] = None, weights: Optional[str] = None,
+              templates: Optional[str] = None):
+        """The segmentor for the page's (config, weights, template set) labels, built on first
+        use and kept until they change."""
         source = self.config_source(config)
         weights_path = self.weights_source(weights)
-        key = (source, weights_path)
+        template_set = self.templates_source(templates)
+        key = (source, weights_path, template_set)
         if key != self._model_key:
             self._model, self._model_key = None, None  # free the old one before building
             options = {}
             if self.random_heads:
                 options['model.allow_random_heads'] = True
-            if self.templates:
-                options['model.templates'] = self.templates
+            if template_set:
+                options['model.templates'] = template_set
             checkpoint = self.checkpoint if source == self.configs[self.config] else None
             self._model = init_model(source, weights=weights_path, checkpoint=checkpoint,
                                      device=self.device, cfg_options=options or None)
@@ -140,13 +152,16 @@ class WebDemo:
 
     def segment(self, image: Optional[np.ndarray], classes: str, config: Optional[str] = None,
                 weights: Optional[str] = None, background: bool = False,
-                threshold: float = 0.0) -> Tuple[np.ndarray, List[List[str]], str]:
+                threshold: float = 0.0, templates: Optional[str] = None
+                ) -> Tuple[np.ndarray, List[List[str]], str]:
         """(H, W, 3) RGB uint8 image + ``'person;people, bus, car'`` →
         (overlay RGB with legend, rows [class, pixel share, mean probability] largest first,
         path of the label map as a palette PNG).
 
         ``background`` adds a ``'background'`` class in front (unless typed); with it, pixels
-        whose best class probability is below ``threshold`` go to background too.
+        whose best class probability is below ``threshold`` go to background too. ``templates``:
+        a shipped prompt-template set (``'a_photo_of'`` encodes 80× less text than the 80
+        ImageNet templates); empty: the demo's default.
         """
         if image is None:
             raise RequestError('no image: upload one or pick an example')
@@ -171,7 +186,7 @@ class WebDemo:
             parsed = background_first(parsed, BACKGROUND)
         names = [';'.join(c) for c in parsed]
         colours = page_colours(typed, parsed)
-        model = self.model(config, weights)
+        model = self.model(config, weights, templates)
         bgr = np.ascontiguousarray(image[..., 2::-1])
         # a model without a threshold refuses with a ValueError, which ``handle`` turns into the
         # page's message like every other refusal
@@ -241,13 +256,14 @@ def build_ui(app: WebDemo, examples: Sequence[str] = ()):
     shows the overlay with its legend, the per-class shares and the label map to download."""
     import gradio as gr
 
-    def handle(image, classes, config, weights, background, threshold,
+    def handle(image, classes, config, weights, background, threshold, templates,
                progress=gr.Progress(track_tqdm=True)):
         """The page shows the server's progress bars (text encoding: "encoding class prompts",
         the slowest step on a CPU) instead of a bare spinner."""
         try:
             picture, rows, path = app.handle(image, classes, config or None,
-                                             (weights or '').strip() or None, background, threshold)
+                                             (weights or '').strip() or None, background, threshold,
+                                             templates or None)
         except RequestError as err:
             raise gr.Error(str(err)) from None
         return picture, rows, path, path
@@ -276,6 +292,11 @@ def build_ui(app: WebDemo, examples: Sequence[str] = ()):
                                           allow_custom_value=True, elem_id='weights',
                                           label="CLIP weights: a file offered here or an open_clip "
                                                 "tag (empty: the default)")
+                templates = gr.Dropdown([''] + sorted(TEMPLATE_SETS), value=app.templates or '',
+                                        elem_id='templates',
+                                        label="prompt templates (empty: the method's; a_photo_of "
+                                              'encodes 80x less text, much faster on a CPU)')
+                _offered_only(templates, 'prompt templates')
                 with gr.Row():
                     background = gr.Checkbox(label="add a 'background' class", elem_id='background')
                     threshold = gr.Slider(0.0, 1.0, value=0.0, step=0.05, elem_id='threshold',
@@ -293,7 +314,7 @@ def build_ui(app: WebDemo, examples: Sequence[str] = ()):
         written = gr.State(None)
         if examples:
             gr.Examples([[p] for p in examples], inputs=[image], label='examples')
-        inputs = [image, classes, config, weights, background, threshold]
+        inputs = [image, classes, config, weights, background, threshold, templates]
         outputs = [result, shares, labels, written]
         for event, name in ((run.click, 'segment'), (classes.submit, False)):
             event(handle, inputs=inputs, outputs=outputs, api_name=name).then(

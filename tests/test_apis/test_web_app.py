@@ -208,3 +208,17 @@ def test_the_page_config_holds_no_server_paths(tmp_path, tiny_ckpt):
     for secret in (str(tmp_path), str(tiny_ckpt.parent), 'configs/'):
         assert secret not in page
     assert 'tiny_page' in page and 'tiny_vit.pt' in page
+
+
+def test_the_page_offers_the_template_set(app):
+    """A request may pick a shipped prompt-template set (the model is rebuilt with it and kept);
+    an unknown set is refused without echoing it."""
+    from clipseg.apis.web_app import RequestError
+    app.segment(_photo(), 'cat, dog', templates='maskclip')
+    assert len(app.model(templates='maskclip').text_encoder.templates) == 85
+    assert app._model_key[2] == 'maskclip'
+    app.segment(_photo(), 'cat, dog')                            # back to the demo's default
+    assert len(app.model().text_encoder.templates) == 1
+    with pytest.raises(RequestError, match='prompt templates: choose one of') as err:
+        app.segment(_photo(), 'cat', templates='../../etc/passwd')
+    assert 'passwd' not in str(err.value)

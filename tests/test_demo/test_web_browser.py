@@ -156,11 +156,13 @@ def test_visitor_cannot_name_server_files(server, browser, voc_mini, tmp_path, t
         evil_path, photo_path = http.post('gradio_api/upload', files=files).json()
         page_config = http.get('config').text
     photo = {'path': photo_path, 'meta': {'_type': 'gradio.FileData'}}
-    attack = _call(server, 'segment', [photo, 'bus, car', evil_path, '', False, 0])
+    attack = _call(server, 'segment', [photo, 'bus, car', evil_path, '', False, 0, ''])
     assert 'event: error' in attack and 'choose one of the offered' in attack, attack
-    passwd = _call(server, 'segment', [photo, 'bus, car', None, '/etc/passwd', False, 0])
+    passwd = _call(server, 'segment', [photo, 'bus, car', None, '/etc/passwd', False, 0, ''])
     assert 'event: error' in passwd and 'weights: choose' in passwd, passwd
-    for answer in (attack, passwd, page_config):
+    templates = _call(server, 'segment', [photo, 'bus, car', None, '', False, 0, '/etc/passwd'])
+    assert 'event: error' in templates and 'prompt templates: choose' in templates, templates
+    for answer in (attack, passwd, templates, page_config):
         assert evil_path not in answer and '/etc/passwd' not in answer
         for secret in (str(REPO), str(tmp_path), str(voc_mini)):
             at = answer.find(secret)
@@ -168,7 +170,7 @@ def test_visitor_cannot_name_server_files(server, browser, voc_mini, tmp_path, t
     assert 'choose' in attack and str(server_tmp) not in attack + passwd
     assert str(tiny_ckpt.parent) not in page_config
     assert not marker.exists()
-    ok = _call(server, 'segment', [photo, 'bus, car', None, '', False, 0])
+    ok = _call(server, 'segment', [photo, 'bus, car', None, '', False, 0, ''])
     assert 'event: complete' in ok, ok
     time.sleep(4)          # a script's call runs no .then(): the --keep-outputs timer removes it
     assert list(server_tmp.glob('clipseg_web_*/labels_*.png')) == []
