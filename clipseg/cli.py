@@ -165,7 +165,18 @@ def draw_instances(image, result, score_thr):
     if 'masks' in result:
         found['masks'] = torch.from_numpy(result['masks'])
     sample.pred_instances = InstanceData(**found)
-    vis = DetLocalVisualizer(name=f'clipseg_{id(sample)}')
+    # mmdet sizes a label by its box (13 px × 0.5-1.0): small boxes get 6-px text; here a label is
+    # at least 11 px, and grows with the picture (1/60 of its short side)
+    least = max(11, min(image.shape[:2]) // 60)
+
+    class ReadableLabels(DetLocalVisualizer):
+        def draw_texts(self, texts, positions, font_sizes=None, **kwargs):
+            if font_sizes is not None:
+                font_sizes = ([max(int(f), least) for f in font_sizes]
+                              if isinstance(font_sizes, (list, tuple)) else max(int(font_sizes), least))
+            return super().draw_texts(texts, positions, font_sizes=font_sizes, **kwargs)
+
+    vis = ReadableLabels(name=f'clipseg_{id(sample)}')
     vis.dataset_meta = dict(classes=result['classes'],
                             palette=[tuple(int(v) for v in c[::-1]) for c in make_palette(len(result['classes']))])
     vis.add_datasample('result', image[..., ::-1], sample, draw_gt=False, pred_score_thr=score_thr)

@@ -95,3 +95,26 @@ def test_a_path_in_a_folder_is_a_names_file_only_if_it_exists(tmp_path, monkeypa
     assert parse_classes('data/names') == [['cat'], ['dog']]
     assert parse_classes('bag/purse,car') == [['bag/purse'], ['car']]
     assert parse_classes('bag/purse') == [['bag/purse']]
+
+
+def test_small_box_labels_stay_readable(monkeypatch):
+    """mmdet sizes a label by its box (6 px text on a small box): the demo's drawing keeps every
+    label at least 11 px, larger on a large picture."""
+    pytest.importorskip('mmdet')
+    from mmengine.visualization import Visualizer
+    from clipseg.cli import draw_instances
+    sizes = []
+    original = Visualizer.draw_texts
+
+    def spy(self, texts, positions, font_sizes=None, **kwargs):
+        sizes.append(font_sizes)
+        return original(self, texts, positions, font_sizes=font_sizes, **kwargs)
+    monkeypatch.setattr(Visualizer, 'draw_texts', spy)
+    result = dict(bboxes=np.array([[10., 10., 22., 20.], [30., 30., 300., 200.]], np.float32),
+                  labels=np.array([0, 1]), scores=np.array([0.9, 0.8], np.float32),
+                  classes=['cat', 'dog'])
+    for side, least in ((240, 11), (1200, 20)):
+        sizes.clear()
+        picture = draw_instances(np.zeros((side, side + 80, 3), np.uint8), result, 0.0)
+        assert picture.shape == (side, side + 80, 3)
+        assert len(sizes) == 2 and min(sizes) >= least, sizes
