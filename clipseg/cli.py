@@ -10,6 +10,7 @@
 import argparse
 import os
 import sys
+import warnings
 
 import numpy as np
 
@@ -179,7 +180,12 @@ def draw_instances(image, result, score_thr):
     vis = ReadableLabels(name=f'clipseg_{id(sample)}')
     vis.dataset_meta = dict(classes=result['classes'],
                             palette=[tuple(int(v) for v in c[::-1]) for c in make_palette(len(result['classes']))])
-    vis.add_datasample('result', image[..., ::-1], sample, draw_gt=False, pred_score_thr=score_thr)
+    with warnings.catch_warnings():
+        # a box or mask reaching the right/bottom edge ends at W/H (an exclusive end, inside the
+        # picture), which mmengine's position check reports as out of bounds
+        warnings.filterwarnings('ignore', message=r'Warning: The (bbox|polygon) is out of bounds')
+        vis.add_datasample('result', image[..., ::-1], sample, draw_gt=False,
+                           pred_score_thr=score_thr)
     return np.ascontiguousarray(vis.get_image()[..., ::-1])
 
 

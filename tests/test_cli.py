@@ -113,8 +113,14 @@ def test_small_box_labels_stay_readable(monkeypatch):
     result = dict(bboxes=np.array([[10., 10., 22., 20.], [30., 30., 300., 200.]], np.float32),
                   labels=np.array([0, 1]), scores=np.array([0.9, 0.8], np.float32),
                   classes=['cat', 'dog'])
+    import warnings
     for side, least in ((240, 11), (1200, 20)):
         sizes.clear()
-        picture = draw_instances(np.zeros((side, side + 80, 3), np.uint8), result, 0.0)
+        edge = dict(result, bboxes=np.array([[10., 10., 22., 20.], [30., 30., side + 80, side]],
+                                            np.float32))   # the second box ends at the edges
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            picture = draw_instances(np.zeros((side, side + 80, 3), np.uint8), edge, 0.0)
+        assert not [w for w in caught if 'out of bounds' in str(w.message)]
         assert picture.shape == (side, side + 80, 3)
         assert len(sizes) == 2 and min(sizes) >= least, sizes
