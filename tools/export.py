@@ -33,16 +33,23 @@ def normalised(model, path):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description='Export a clipseg segmentor to ONNX')
-    parser.add_argument('config')
-    parser.add_argument('--classes', required=True)
-    parser.add_argument('--format', choices=['onnx'], default='onnx')
-    parser.add_argument('--out', default='clipseg.onnx')
-    parser.add_argument('--weights')
-    parser.add_argument('--checkpoint')
-    parser.add_argument('--embeddings-input', action='store_true')
-    parser.add_argument('--static', action='store_true', help='fixed input size (--size)')
-    parser.add_argument('--size', type=int, nargs=2, default=(336, 448))
+    parser = argparse.ArgumentParser(description='Export a clipseg segmentor to ONNX: image in, '
+                                     'class probabilities and labels out, with the class names, '
+                                     'mean/std, input size and config in the file\'s metadata')
+    parser.add_argument('config', help='config file or shipped name (clipseg list --models)')
+    parser.add_argument('--classes', required=True,
+                        help='"cat,dog" (";" joins synonyms) or a names file: baked into the model')
+    parser.add_argument('--format', choices=['onnx'], default='onnx', help='output format')
+    parser.add_argument('--out', default='clipseg.onnx', help='the .onnx file to write')
+    parser.add_argument('--weights', help='CLIP weights: open_clip pretrained tag or local file')
+    parser.add_argument('--checkpoint', help='trained clipseg checkpoint (e.g. CLIP-DINOiser heads)')
+    parser.add_argument('--embeddings-input', action='store_true',
+                        help='take the class text embeddings as a second input instead of baking '
+                             'them in (change classes without re-exporting)')
+    parser.add_argument('--static', action='store_true',
+                        help='fixed input size (--size); by default height and width are dynamic')
+    parser.add_argument('--size', type=int, nargs=2, default=(336, 448), metavar=('H', 'W'),
+                        help='example input size (and the fixed size with --static)')
     parser.add_argument('--check', nargs='*', default=[], help='images (or folders) to compare on')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. model.backbone_cfg.pos_resize=exact')
