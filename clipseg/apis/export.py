@@ -43,6 +43,12 @@ def export_onnx(segmentor: nn.Module, path: str, size: Tuple[int, int],
     scale factor), the graph is fixed at ``size`` and the reason is returned.
     → ``(wrapper, dynamic_reason)``: ``None`` when the graph has dynamic H, W."""
     from ..utils import write_atomically
+    attention = getattr(getattr(segmentor, 'backbone', None), 'attention', None)
+    if getattr(attention, 'tower', False):
+        raise ValueError(f'{type(attention).__name__} cannot be exported to ONNX: its steps depend '
+                         'on the data (outlier sets, first-pass labels, distractor tokens), which '
+                         'torch.export cannot trace; MaskCLIP, SCLIP, ClearCLIP, NACLIP and '
+                         'CLIP-DINOiser configs export')
     wrapper = ExportedSegmentor(segmentor, embeddings_input).eval()
     image = torch.randn(1, 3, *size)
     args = (image, wrapper.queries.clone()) if embeddings_input else (image,)

@@ -44,3 +44,13 @@ def test_a_fixed_size_is_explained_without_torch_internals():
     assert 'TORCH_LOGS' not in reason and 'Constraints' not in reason and 'image size' in reason
     other = fixed_size_reason(ValueError('unsupported op foo. For more information, see X'))
     assert other.endswith('unsupported op foo.')
+
+
+@pytest.mark.parametrize('variant', ['scclip', 'resclip', 'rfclip'])
+def test_whole_tower_methods_are_refused_by_name_and_nothing_written(tmp_path, variant):
+    from clipseg.apis.export import export_onnx
+    from ..conftest import SHALLOW_TOWER_VARIANTS, tiny_segmentor
+    seg = tiny_segmentor(SHALLOW_TOWER_VARIANTS[variant], classes='cat,dog')
+    with pytest.raises(ValueError, match='cannot be exported to ONNX'):
+        export_onnx(seg, str(tmp_path / 'x.onnx'), (64, 96))
+    assert not (tmp_path / 'x.onnx').exists()
