@@ -112,7 +112,8 @@ def segment(args) -> int:
             names, share = result['classes'], result['pixel_share']
             save_image(args.out, overlay(image, result['label_map'], names, share, args.opacity))
             if args.label_map:
-                save_label_map(args.label_map, result['label_map'], len(names), names)
+                save_label_map(args.label_map, result['label_map'], len(names), names,
+                               sidecar=True)
     except (ValueError, OSError, RuntimeError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
@@ -250,7 +251,7 @@ def segment_many(args, paths) -> int:
                                                       result['pixel_share'], args.opacity))
                     if args.label_maps:
                         save_label_map(stem + '_labels.png', result['label_map'], len(result['classes']),
-                                       result['classes'])
+                                       result['classes'], sidecar=True)
                     written += 1
                 except (ValueError, OSError) as err:
                     failed.append((path, str(err)))

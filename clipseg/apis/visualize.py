@@ -1,4 +1,5 @@
 """Paint a label map over its image with a legend, and write outputs atomically."""
+import os
 from typing import List, Optional, Sequence
 
 import cv2
@@ -65,10 +66,11 @@ def save_image(path: str, image: np.ndarray) -> None:
 
 
 def save_label_map(path: str, labels: np.ndarray, num_classes: int,
-                   classes: Optional[Sequence[str]] = None) -> None:
+                   classes: Optional[Sequence[str]] = None, sidecar: bool = False) -> None:
     """Palette PNG (≤ 256 classes) of class indices; 16-bit grey PNG beyond. With ``classes``,
     the PNG says what its values mean: a ``clipseg:classes`` text chunk holding the JSON list of
-    names in index order (``PIL.Image.open(path).text['clipseg:classes']``)."""
+    names in index order (``PIL.Image.open(path).text['clipseg:classes']``). ``sidecar``: also
+    ``<name>.json`` next to it with the names and the RGB palette, for tools that drop PNG text."""
     import json
     from PIL import Image, PngImagePlugin
     info = PngImagePlugin.PngInfo()
@@ -83,3 +85,12 @@ def save_label_map(path: str, labels: np.ndarray, num_classes: int,
             img = Image.fromarray(labels.astype(np.uint16), mode='I;16')
         img.save(tmp, format='PNG', pnginfo=info)
     write_atomically(path, write)
+    if sidecar:
+        meta = dict(image=os.path.basename(path), values='class index per pixel',
+                    classes=list(classes) if classes is not None else None,
+                    palette_rgb=make_palette(num_classes)[:, ::-1].tolist())
+
+        def write_meta(tmp):
+            with open(tmp, 'w', encoding='utf-8') as f:
+                json.dump(meta, f, ensure_ascii=False, indent=1)
+        write_atomically(os.path.splitext(path)[0] + '.json', write_meta)

@@ -19,5 +19,12 @@ def test_label_maps_round_trip_and_carry_their_class_names(tmp_path, num_classes
     assert img.mode == ('P' if num_classes <= 256 else 'I;16')
     np.testing.assert_array_equal(np.array(img), labels)
     assert json.loads(img.text['clipseg:classes']) == names
+    assert not (tmp_path / 'labels.json').exists()           # a sidecar only when asked for
+    save_label_map(str(path), labels, num_classes, names, sidecar=True)
+    sidecar = json.loads((tmp_path / 'labels.json').read_text(encoding='utf-8'))
+    assert sidecar['classes'] == names and sidecar['image'] == 'labels.png'
+    if num_classes <= 256:                                   # the colours the PNG shows
+        assert np.array(Image.open(path).getpalette()[:3 * num_classes]).reshape(-1, 3).tolist() \
+            == sidecar['palette_rgb']
     save_label_map(str(path), labels, num_classes)           # without names: no chunk
     assert 'clipseg:classes' not in Image.open(path).text

@@ -24,7 +24,7 @@ def test_folder_with_a_corrupt_file_writes_the_good_ones(tmp_path, tiny_ckpt, vo
     assert out.returncode == 0, out.stderr[-2000:]
     written = sorted(p.name for p in (tmp_path / 'out').iterdir())
     assert written == sorted([f'{s}{x}' for s in ('2011_000003', '2011_000006', '2011_000025')
-                              for x in ('.png', '_labels.png')])
+                              for x in ('.png', '_labels.png', '_labels.json')])
     assert 'skipped' in out.stderr and 'broken.jpg' in out.stderr
     assert 'wrote 3 of 4 images' in out.stdout and 'segmenting' in out.stderr   # progress bar
     from PIL import Image
@@ -33,6 +33,8 @@ def test_folder_with_a_corrupt_file_writes_the_good_ones(tmp_path, tiny_ckpt, vo
     import json                                       # the PNG names its values
     names = Image.open(tmp_path / 'out' / '2011_000025_labels.png').text['clipseg:classes']
     assert json.loads(names) == ['person', 'car', 'bus']
+    sidecar = json.loads((tmp_path / 'out' / '2011_000025_labels.json').read_text())
+    assert sidecar['classes'] == ['person', 'car', 'bus'] and len(sidecar['palette_rgb']) == 3
 
     listing = tmp_path / 'list.txt'
     listing.write_text('photos/2011_000003.jpg\n')
