@@ -17,6 +17,7 @@ def install() -> None:
     mmcv_ops.install()        # before anything imports mmcv.ops (mmdet does)
     mmcv_lite.apply()
     quiet.import_mmseg_quietly()
+    quiet.drop_metric_prefix_notice()
     safe_loading.install()
     atomic_backend.install()  # Runner checkpoints written atomically
     lvis_numpy.install()      # LVIS evaluation (optional lvis package) under numpy 2

@@ -8,6 +8,11 @@
   config with our cache folder is read; ``our_env_quietly`` drops exactly those lines.
 - open_clip says "No pretrained weights loaded ... initialized randomly" when we build the
   architecture and then load a local weights file ourselves (``weights_loaded_by_us``).
+- mmengine warns "The prefix is not set in metric class IoUMetric." for every test run: mmseg's
+  IoUMetric has no default prefix, and giving it one would rename the metrics everybody reads
+  (``mIoU``); ``drop_metric_prefix_notice`` drops exactly that line for IoUMetric.
+- mmseg's VisualizationHook warns "The draw is False ..." when nothing is drawn, which is the
+  configs' default (``--show-dir`` turns drawing on).
 """
 import contextlib
 import logging
@@ -23,6 +28,28 @@ def filter_warnings() -> None:
     # mmdet's optional FasterCocoMetric (not used: CocoMetric is) warns at import
     warnings.filterwarnings('ignore', message='faster_coco_eval is not installed',
                             category=UserWarning, module=r'mmdet\.evaluation')
+    warnings.filterwarnings('ignore', message='The draw is False, it means that the hook for '
+                            'visualization will not take effect', category=UserWarning,
+                            module=r'mmseg\.engine\.hooks\.visualization_hook')
+
+
+METRIC_PREFIX_NOTICE = 'The prefix is not set in metric class IoUMetric.'
+
+
+def drop_metric_prefix_notice() -> None:
+    """mmengine's BaseMetric: no warning line for IoUMetric's missing prefix; idempotent."""
+    import mmengine.evaluator.metric as mm_metric
+    if getattr(mm_metric.print_log, 'clipseg_quiet', False):
+        return
+    original = mm_metric.print_log
+
+    def print_log(msg, logger=None, level=logging.INFO):
+        if str(msg) == METRIC_PREFIX_NOTICE and level == logging.WARNING:
+            return None
+        return original(msg, logger=logger, level=level)
+
+    print_log.clipseg_quiet = True
+    mm_metric.print_log = print_log
 
 
 @contextlib.contextmanager

@@ -30,3 +30,37 @@ def test_help_and_a_demo_run_are_free_of_noise(tmp_path, tiny_ckpt, voc_mini):
     assert out.returncode == 0, out.stderr
     assert out.stderr == '', out.stderr
     assert out.stdout.splitlines()[-1] == f'wrote {tmp_path / "o.png"}'
+
+
+def test_metric_and_visualisation_notices_are_dropped_exactly(capsys):
+    """IoUMetric's missing-prefix warning and the VisualizationHook's 'draw is False' warning are
+    dropped; the same warning of another metric class still comes through."""
+    import logging
+    import warnings
+    import clipseg  # noqa: F401
+    from mmengine.evaluator.metric import print_log
+    from mmengine.logging import MMLogger
+    from mmseg.evaluation import IoUMetric
+    logger = MMLogger.get_instance('quiet_test', log_level='WARNING')
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger.addHandler(handler)
+    try:
+        IoUMetric()
+        print_log('The prefix is not set in metric class OtherMetric.', logger='current',
+                  level=logging.WARNING)
+    finally:
+        logger.removeHandler(handler)
+    messages = [r.getMessage() for r in records]
+    assert not [m for m in messages if 'IoUMetric' in m], messages
+    assert any('OtherMetric' in m for m in messages), messages
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('default')
+        import clipseg.compat.quiet as quiet
+        quiet.filter_warnings()
+        from mmseg.engine.hooks import SegVisualizationHook
+        from mmseg.visualization import SegLocalVisualizer
+        SegLocalVisualizer.get_instance('quiet_test_visualizer')
+        SegVisualizationHook(draw=False)
+    assert not [w for w in caught if 'draw is False' in str(w.message)]
