@@ -1,8 +1,8 @@
 """Convert the authors' released checkpoints into clipseg's key layout.
 
-``convert_checkpoint(src, dst, 'dinoiser')`` reads ``src`` with ``torch.load(weights_only=True)``
-(a file that needs full pickle is refused unless ``unsafe_load=True``), takes the state dict out of
-the authors' wrapping, renames keys by the format's rules, checks every key and shape against the
+``convert_checkpoint(src, dst, 'dinoiser')`` reads ``src`` with the project's ``safe_load`` (a
+file that needs full pickle is refused, naming its types, unless ``unsafe_load=True``), takes the
+state dict out of the authors' wrapping, renames keys by the format's rules, checks every key and shape against the
 clipseg model its config builds, and writes ``{'state_dict': ..., 'meta': ...}`` atomically: the
 file loads with ``--checkpoint`` / ``init_model(checkpoint=...)``. Keys it could not place are
 reported; a trained part left without weights, or a shape that does not fit, is an error and no
@@ -10,6 +10,7 @@ file is written.
 """
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -106,18 +107,21 @@ class Report:
 
 
 def read_checkpoint(path: str, unsafe_load: bool = False) -> dict:
-    """``torch.load`` with ``weights_only=True``; full pickle only with ``unsafe_load``."""
+    """The project's ``safe_load`` (``weights_only``, mmengine's Runner types, safetensors);
+    full pickle only with ``unsafe_load``, as loudly as the tools' ``--unsafe-load``."""
+    from ..compat.safe_loading import UNSAFE_WARNING, safe_load
     if not os.path.isfile(path):
         raise FileNotFoundError(f'no checkpoint file {path!r}')
     try:
-        return torch.load(path, map_location='cpu', weights_only=not unsafe_load)
+        if unsafe_load:
+            warnings.warn(UNSAFE_WARNING.format('--unsafe-load'), stacklevel=2)
+            return torch.load(path, map_location='cpu', weights_only=False)
+        return safe_load(path)
+    except ValueError:          # safe_load's refusals name the file and the reason
+        raise
     except Exception as err:  # noqa: BLE001 - torch raises UnpicklingError/RuntimeError variants
-        if unsafe_load or 'weights_only' not in str(err) and 'Unsupported global' not in str(err):
-            raise ValueError(f'{path}: not a readable PyTorch checkpoint ({type(err).__name__}: '
-                             f'{str(err).splitlines()[0]})') from None
-        raise ValueError(f'{path} needs full pickle to load (it holds objects other than tensors '
-                         'and containers), which can run code: pass --unsafe-load '
-                         '(unsafe_load=True) only for a file from a source you trust') from None
+        raise ValueError(f'{path}: not a readable PyTorch checkpoint ({type(err).__name__}: '
+                         f'{str(err).splitlines()[0]})') from None
 
 
 def source_state(checkpoint, fmt: Format) -> Dict[str, torch.Tensor]:

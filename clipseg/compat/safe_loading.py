@@ -92,6 +92,19 @@ def _offending_types(file) -> List[str]:
     return [name for name in found if name not in allowed]
 
 
+def _looks_like_checkpoint(file) -> bool:
+    """A torch.save zip archive, or a legacy pickle (protocol 2+ starts with 0x80); True for
+    anything that is not a path (the load error is then reported as it is)."""
+    if not isinstance(file, (str, os.PathLike)):
+        return True
+    import zipfile
+    try:
+        with open(file, 'rb') as f:
+            return zipfile.is_zipfile(f) or f.seek(0) == 0 and f.read(1) == b'\x80'
+    except OSError:
+        return True
+
+
 def _load_safetensors(path, map_location='cpu'):
     from safetensors import SafetensorError
     from safetensors.torch import load_file
@@ -107,6 +120,9 @@ def safe_load(file, map_location='cpu'):
     ``.safetensors`` files are read with safetensors."""
     if isinstance(file, (str, os.PathLike)) and os.fspath(file).endswith('.safetensors'):
         return _load_safetensors(file, map_location)
+    if not _looks_like_checkpoint(file):
+        raise ValueError(f'{os.fspath(file)!r} is not a PyTorch checkpoint (neither a torch.save '
+                         'zip archive nor a pickle)')
     if unsafe_loading_allowed():
         return torch.load(file, map_location=map_location, weights_only=False)
     try:

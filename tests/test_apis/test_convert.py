@@ -72,11 +72,12 @@ def test_full_pickle_needs_unsafe_load(tmp_path):
     heads = save_dinoiser_last_pt(tmp_path / 'last.pt')
     torch.save({'epoch': 99, 'args': argparse.Namespace(lr=1e-3), 'model_state_dict': heads},
                tmp_path / 'pickled.pt')
-    with pytest.raises(ValueError, match='needs full pickle.*--unsafe-load'):
+    with pytest.raises(ValueError, match='refusing to load.*argparse.Namespace.*--unsafe-load'):
         convert_checkpoint(str(tmp_path / 'pickled.pt'), str(tmp_path / 'x.pth'), 'dinoiser')
     assert not (tmp_path / 'x.pth').exists()
-    convert_checkpoint(str(tmp_path / 'pickled.pt'), str(tmp_path / 'x.pth'), 'dinoiser',
-                       unsafe_load=True)
+    with pytest.warns(UserWarning, match='UNSAFE checkpoint loading'):
+        convert_checkpoint(str(tmp_path / 'pickled.pt'), str(tmp_path / 'x.pth'), 'dinoiser',
+                           unsafe_load=True)
     assert (tmp_path / 'x.pth').exists()
 
 

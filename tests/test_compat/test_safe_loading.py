@@ -185,3 +185,16 @@ def test_safetensors_checkpoints_load_and_broken_ones_are_named(tmp_path):
     with pytest.raises(ValueError, match='cannot read CLIP checkpoint .* as safetensors'):
         import open_clip
         load_checkpoint_into(open_clip.CLIP(**TINY_VIT), str(bad), 'tiny')
+
+
+def test_a_file_that_is_no_checkpoint_is_named_as_such(tmp_path):
+    """Not a zip archive, not a pickle: said so, not reported as an unsafe pickle; a legacy
+    (non-zip) torch.save file still loads."""
+    bad = tmp_path / 'notes.pt'
+    bad.write_bytes(b'this is a text file, not weights')
+    with pytest.raises(ValueError, match='is not a PyTorch checkpoint') as err:
+        safe_load(str(bad))
+    assert not isinstance(err.value, UnsafeCheckpointError)
+    legacy = tmp_path / 'legacy.pt'
+    torch.save({'w': torch.ones(2)}, legacy, _use_new_zipfile_serialization=False)
+    assert torch.equal(safe_load(str(legacy))['w'], torch.ones(2))
