@@ -1,5 +1,6 @@
 """NACLIP (Hajimiri et al., WACV 2025, Eq. 6-8): k-k attention plus a Gaussian neighbourhood prior."""
-from typing import Dict, Tuple
+from functools import lru_cache
+from typing import Tuple
 
 import torch
 import torch.nn.functional as F
@@ -8,9 +9,11 @@ from mmseg.registry import MODELS
 from .base import LastBlockAttention
 
 
+@lru_cache(maxsize=32)
 def gaussian_neighbourhood(grid: Tuple[int, int], std: float, prefix: int = 1) -> torch.Tensor:
     """(P + h*w, P + h*w) additive logits exp(-‖p_i - p_j‖² / 2σ²) between patch positions;
-    the rows and columns of the P prefix tokens (CLS; none on SigLIP) are zero."""
+    the rows and columns of the P prefix tokens (CLS; none on SigLIP) are zero. Computed once per
+    (grid, σ, P) and shared (NACLIP, ResCLIP's NACLIP host): callers must not modify it."""
     h, w = grid
     ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32),
                             torch.arange(w, dtype=torch.float32), indexing='ij')
@@ -32,12 +35,8 @@ class NACLIPAttention(LastBlockAttention):
         if std <= 0:
             raise ValueError(f'NACLIP Gaussian std must be positive, got {std}')
         self.std = std
-        self._omega: Dict[Tuple, torch.Tensor] = {}
 
     def forward(self, q, k, v, grid):
-        key = (tuple(grid), k.shape[-2] - grid[0] * grid[1])
-        omega = self._omega.get(key)
-        if omega is None:
-            omega = self._omega.setdefault(key, gaussian_neighbourhood(grid, self.std, key[1]))
+        omega = gaussian_neighbourhood(tuple(grid), self.std, k.shape[-2] - grid[0] * grid[1])
         omega = omega.to(device=k.device, dtype=k.dtype)
         return F.scaled_dot_product_attention(k, k, v, attn_mask=omega)

@@ -131,7 +131,8 @@ class ResCLIPAttention(LastBlockAttention):
             tau, lam = self.sfr
             maps = [tau * ((1 - lam) * m + lam * sfr_map[:, None]) for m in maps]
         if self.host == 'naclip':
-            omega = gaussian_neighbourhood(grid, self.gaussian_std, x.shape[1] - grid[0] * grid[1])
+            omega = gaussian_neighbourhood(tuple(grid), self.gaussian_std,
+                                           x.shape[1] - grid[0] * grid[1])
             maps = [m + omega.to(m) for m in maps]
         attn = sum(F.softmax(m, dim=-1) for m in maps)
         if rcs_map is not None:
