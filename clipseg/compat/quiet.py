@@ -39,17 +39,18 @@ METRIC_PREFIX_NOTICE = 'The prefix is not set in metric class IoUMetric.'
 def drop_metric_prefix_notice() -> None:
     """mmengine's BaseMetric: no warning line for IoUMetric's missing prefix; idempotent."""
     import mmengine.evaluator.metric as mm_metric
-    if getattr(mm_metric.print_log, 'clipseg_quiet', False):
-        return
-    original = mm_metric.print_log
+    if getattr(mm_metric.print_log, 'clipseg_quiet', None) != METRIC_PREFIX_NOTICE:
+        mm_metric.print_log = _without(mm_metric.print_log, METRIC_PREFIX_NOTICE, logging.WARNING)
 
-    def print_log(msg, logger=None, level=logging.INFO):
-        if str(msg) == METRIC_PREFIX_NOTICE and level == logging.WARNING:
+
+def _without(print_log, prefix: str, drop_level: int):
+    """``print_log`` that drops exactly the messages starting with ``prefix`` at ``drop_level``."""
+    def filtered(msg, logger=None, level=logging.INFO):
+        if str(msg).startswith(prefix) and level == drop_level:
             return None
-        return original(msg, logger=logger, level=level)
-
-    print_log.clipseg_quiet = True
-    mm_metric.print_log = print_log
+        return print_log(msg, logger=logger, level=level)
+    filtered.clipseg_quiet = prefix
+    return filtered
 
 
 @contextlib.contextmanager
@@ -57,13 +58,7 @@ def _dropping(module, prefix: str, drop_level: int):
     """Inside: ``module.print_log`` drops exactly the messages starting with ``prefix`` logged
     at ``drop_level``."""
     original = module.print_log
-
-    def print_log(msg, logger=None, level=logging.INFO):
-        if str(msg).startswith(prefix) and level == drop_level:
-            return None
-        return original(msg, logger=logger, level=level)
-
-    module.print_log = print_log
+    module.print_log = _without(original, prefix, drop_level)
     try:
         yield
     finally:
