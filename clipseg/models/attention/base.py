@@ -62,6 +62,12 @@ def qkv_heads(block: nn.Module, x: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
                  for t in (q, k, v))
 
 
+def cosine_affinity(tokens: Tensor) -> Tensor:
+    """(B, N, C) tokens → (B, N, N) cosine similarities (SC-CLIP's and RF-CLIP's patch graphs)."""
+    t = F.normalize(tokens, dim=-1)
+    return t @ t.transpose(1, 2)
+
+
 def project_heads(block: nn.Module, out: Tensor) -> Tensor:
     """(B, heads, N, d) attention output → (B, N, C) through the block's output projection."""
     B, H, N, d = out.shape

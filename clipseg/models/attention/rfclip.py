@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmseg.registry import MODELS
-from .base import LastBlockAttention, project_heads, qkv_heads
+from .base import LastBlockAttention, cosine_affinity, project_heads, qkv_heads
 
 # the channels where CLIP's distractor tokens peak, per tower width (clip/model.py:212-213)
 DISTRACTION_DIMS = {768: (4, 162, 189, 326, 429, 474, 633, 713),        # ViT-B/16
@@ -103,8 +103,7 @@ class RFCLIPAttention(LastBlockAttention):
             guide_sum = guide_sum + x
         last = smooth(blocks[-1](x))
         guide = (guide_sum + last) / len(blocks)
-        g = F.normalize(guide[:, 1:], dim=-1)
-        graph = g @ g.transpose(1, 2)
+        graph = cosine_affinity(guide[:, 1:])
         graph = torch.where(graph < self.graph_cut, torch.zeros_like(graph), graph)
         dec_x = self.decode(blocks[-1], torch.cat([x[:, :1], graph @ x[:, 1:]], 1), kk_sum, len(blocks))
         dec_g = self.decode(blocks[-1], torch.cat([guide[:, :1], graph @ guide[:, 1:]], 1), kk_sum,

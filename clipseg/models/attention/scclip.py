@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmseg.registry import MODELS
-from .base import LastBlockAttention, project_heads, qkv_heads
+from .base import LastBlockAttention, cosine_affinity, project_heads, qkv_heads
 
 
 def lof_outliers(tokens: Tensor, neighbours: int = 30, fraction: float = 0.05) -> Tensor:
@@ -53,12 +53,6 @@ def aggregate(tokens: Tensor, affinity: Tensor, beta: float) -> Tensor:
     zeroed, rows normalised to sum 1 (``adaptively_aggregate``, ``clip/model.py:343-346``)."""
     a = torch.where(affinity < beta, torch.zeros_like(affinity), affinity)
     return (a / (a.sum(dim=-1, keepdim=True) + 1e-6)) @ tokens
-
-
-def cosine_affinity(tokens: Tensor) -> Tensor:
-    """(B, N, C) → (B, N, N) cosine similarities."""
-    t = F.normalize(tokens, dim=-1)
-    return t @ t.transpose(1, 2)
 
 
 @MODELS.register_module()
