@@ -31,14 +31,30 @@ SHALLOW_TOWER_VARIANTS = {
                    multi_end_idx=2),
     'rfclip': dict(type='RFCLIPAttention', distraction_dims=(3, 17)),
     'resclip': dict(type='ResCLIPAttention', rcs_layers=(0, 1), sfr=None),  # SFR: test_resclip
+    'proxyclip': 'proxyclip',
+    'corrclip': dict(type='CorrCLIPAttention', spatial_layers=1),
 }
+
+
+def guided_parts(attention):
+    """What a guided variant needs besides CLIP: the tiny DINO proxy, ProxyCLIP's padding, and
+    for CorrCLIP regions (DINO clusters: no extra model)."""
+    from clipseg.models.attention import build_attention
+    built = build_attention(attention)
+    if not built.guide:
+        return {}
+    parts = dict(proxy=TINY_PROXY, backbone_cfg=dict(pos_resize='dino', pad='even_stretch',
+                                                     pad_multiple=56))
+    if getattr(built, 'needs_regions', False):
+        parts['mask_source'] = dict(type='DINOClusterMasks', num_clusters=3)
+    return parts
 
 
 def tiny_segmentor(attention='maskclip', model_cfg=TINY_VIT, classes='cat,dog,car', **test_cfg):
     from mmseg.registry import MODELS
     torch.manual_seed(0)
     return MODELS.build(dict(type='ZeroShotSegmentor', clip=dict(model_name='tiny', model_cfg=model_cfg),
-                             attention=attention, class_names=classes,
+                             attention=attention, class_names=classes, **guided_parts(attention),
                              test_cfg=dict(dict(mode='slide', crop_size=(64, 64), stride=(32, 32)),
                                            **test_cfg))).eval()
 
@@ -129,3 +145,10 @@ def mmseg_scope():
     """Every test starts in mmseg's default scope (detection tests leave mmdet's current)."""
     from mmengine.registry import init_default_scope
     init_default_scope('mmseg')
+
+# a tiny DINO ViT-B/8-shaped proxy and a tiny SAM image encoder (random weights)
+TINY_PROXY = dict(type='TimmProxy', model_name='vit_base_patch8_224.dino', pretrained=False,
+                  model_kwargs=dict(embed_dim=32, depth=2, num_heads=2))
+TINY_SAM = dict(type='SAMProxy', pretrained=False,
+                encoder_cfg=dict(img_size=128, patch_size=16, embed_dim=32, depth=2, num_heads=2,
+                                 out_chans=16, window_size=4, global_attn_indexes=(1,)))

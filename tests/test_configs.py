@@ -155,6 +155,27 @@ def test_resclip_protocol():
         assert (att.temp_thd, tuple(att.rcs), tuple(att.sfr)) == (temp, rcs, sfr), ds
 
 
+def test_proxyclip_protocol():
+    """mc-lan/ProxyCLIP @e7b767f configs/cfg_*.py: (short side, crop, prob_thd); β 1.2, γ 3.0,
+    DINO ViT-B/8, stride 112, logit 40, their class lists everywhere."""
+    rows = {'voc21': (336, 336, 0.2), 'context60': (336, 336, 0.15), 'coco_object': (336, 336, 0.25),
+            'voc20': (336, 336, 0.0), 'context59': (336, 336, 0.0), 'coco_stuff171': (336, 336, 0.0),
+            'cityscapes': (448, 224, 0.0), 'ade20k150': (448, 336, 0.0)}
+    queries = {'voc21': 46, 'coco_object': 97}
+    for ds, (scale, crop, prob) in rows.items():
+        name = f'proxyclip_vit-b16_openai_dino-b8_slide{crop}_{ds}'
+        p, m = protocol(name), load(name).model
+        assert (p['mode'], p['crop'], p['stride'], p['scale']) == (
+            'slide', (crop, crop), (112, 112), (2048, scale)), ds
+        assert (p['logit'], p['prob'], p['area'], p['pamr'], p['renorm']) == (40.0, prob, None, 0, False), ds
+        assert (p['pos'], p['pad'], m.backbone_cfg.pad_multiple, p['precision']) == (
+            'dino', 'even_stretch', 56, 'fp16_cuda'), ds
+        assert (m.attention.type, m.attention.beta, m.attention.gamma) == ('ProxyCLIPAttention', 1.2, 3.0)
+        assert m.proxy == dict(type='TimmProxy', model_name='vit_base_patch8_224.dino'), ds
+        assert p['queries'] == queries.get(ds, p['classes']), ds
+        assert p['templates'] == 'openai_imagenet' and m.clip.pretrained == 'openai', ds
+
+
 def test_common_protocol_is_sclips_for_every_method():
     for method in ('naclip', 'clearclip', 'maskclip', 'vanilla', 'scclip', 'rfclip', 'resclip'):
         for ds in DATASETS:
@@ -167,7 +188,8 @@ def test_common_protocol_is_sclips_for_every_method():
                     {'ResCLIPAttention': 'resclip'}[attention.type]) == method
 
 
-@pytest.mark.parametrize('folder', ['sclip', 'clearclip', 'dinoiser', 'maskclip', 'clipseg'])
+@pytest.mark.parametrize('folder', ['sclip', 'clearclip', 'dinoiser', 'maskclip', 'clipseg',
+                                    'proxyclip'])
 def test_class_lists_parse(folder):
     for path in sorted((LISTS / folder).glob('*.txt')):
         names = parse_classes(str(path), allow_shared_names=True)
@@ -188,7 +210,7 @@ def tiny_family(model_name):
 
 def test_every_zero_shot_config_builds_with_a_tiny_clip():
     from mmseg.registry import MODELS
-    from .conftest import TINY_DINO
+    from .conftest import TINY_DINO, TINY_PROXY, TINY_SAM
     count = 0
     for path in sorted(CONFIGS.rglob('*.py')):
         if ('_base_' in path.parts or path.parent.name in ('denseclip', 'instances')
@@ -198,6 +220,8 @@ def test_every_zero_shot_config_builds_with_a_tiny_clip():
         model.clip = dict(model_name='tiny', model_cfg=tiny_family(model.clip.model_name))
         if 'teacher' in model:
             model.teacher = TINY_DINO
+        if 'proxy' in model:
+            model.proxy = TINY_SAM if model.proxy.type == 'SAMProxy' else TINY_PROXY
         MODELS.build(model)
         count += 1
     assert count >= 120

@@ -34,9 +34,48 @@ from clipseg.utils.errors import run_cli
 from mmseg.registry import MODELS
 
 VARIANTS = tuple(short_names())   # every registered last-block attention
-# what a method needs besides its attention (RF-CLIP: its text side, with the ADE20K weights)
+# what a method needs besides its attention (RF-CLIP: its text side, with the ADE20K weights;
+# ProxyCLIP, CorrCLIP: the DINO ViT-B/8 proxy, random weights unless --proxy-checkpoint; CorrCLIP's
+# regions from DINO clusters, SAM's time not included)
 METHOD_PARTS = {'rfclip': dict(backbone_cfg=dict(with_global=True), decode_head=dict(
-    type='RFCLIPHead', global_weight=0.3, nudge_weight=0.05, cluster_distance=0.06))}
+    type='RFCLIPHead', global_weight=0.3, nudge_weight=0.05, cluster_distance=0.06)),
+    'proxyclip': dict(proxy=dict(type='TimmProxy', model_name='vit_base_patch8_224.dino',
+                                 pretrained=False),
+                      backbone_cfg=dict(pos_resize='dino', pad='even_stretch', pad_multiple=56)),
+    'corrclip': dict(proxy=dict(type='TimmProxy', model_name='vit_base_patch8_224.dino',
+                                pretrained=False),
+                     mask_source=dict(type='DINOClusterMasks'),   # regions without a mask model
+                     backbone_cfg=dict(pos_resize='dino', pad='even_stretch', pad_multiple=56))}
+
+
+def method_parts(args, attention):
+    parts = {k: dict(v) for k, v in METHOD_PARTS.get(attention, {}).items()}
+    if 'proxy' in parts and getattr(args, 'proxy_checkpoint', None):
+        parts['proxy'].update(checkpoint=args.proxy_checkpoint)
+    return parts
+
+
+class ProxyShare:
+    """The share of a run's wall time spent in the segmentor's proxy model (0 without one)."""
+
+    def __init__(self, seg):
+        self.proxy = getattr(seg.backbone, 'proxy', None)
+        self.spent = 0.0
+
+    def __call__(self, fn):
+        if self.proxy is None:
+            return 0.0
+        starts = []
+        pre = self.proxy.register_forward_pre_hook(lambda *a: starts.append(time.perf_counter()))
+        post = self.proxy.register_forward_hook(
+            lambda *a: setattr(self, 'spent', self.spent + time.perf_counter() - starts.pop()))
+        self.spent, start = 0.0, time.perf_counter()
+        try:
+            fn()
+        finally:
+            pre.remove()
+            post.remove()
+        return round(self.spent / (time.perf_counter() - start), 3)
 
 
 class PeakMemory:
@@ -127,7 +166,7 @@ def build_segmentor(args, attention, mode, crop, stride, classes, templates='nam
                    test_cfg=test_cfg, allow_random_heads=True)  # speed only: heads untrained
     else:
         cfg = dict(type='ZeroShotSegmentor', clip=clip, attention=attention, templates=templates,
-                   class_names=classes, test_cfg=test_cfg, **METHOD_PARTS.get(attention, {}))
+                   class_names=classes, test_cfg=test_cfg, **method_parts(args, attention))
     seg = MODELS.build(cfg).to(args.device).eval()
     seg.class_embeddings()  # cache the text embeddings: not part of the timing
     return seg
@@ -187,6 +226,8 @@ def section_main(args, floors):
                 secs, mem, _, ratio = timed(lambda: seg.predict(images), args.device, args.runs,
                                             args.warmup, floor=floor)
                 rows.append(row(method, mode, batch, secs, mem, ratio, batch, n_win))
+                if getattr(seg.backbone, 'proxy', None) is not None:
+                    rows[-1]['proxy_share'] = ProxyShare(seg)(lambda: seg.predict(images))
                 print_row(rows[-1])
                 del seg
     return rows
@@ -329,7 +370,8 @@ def clock_each(fns, fp32_floor, device, runs, warmup):
 
 def print_row(r):
     keys = ('options', 'method', 'mode', 'batch', 'windows', 'short_side', 'classes',
-            'ms_per_image', 'images_per_s', 'peak_mib', 'ratio_to_floor', 'speedup_vs_fp32_floor')
+            'ms_per_image', 'images_per_s', 'peak_mib', 'ratio_to_floor', 'proxy_share',
+            'speedup_vs_fp32_floor')
     print(' | '.join(f'{k}={r[k]}' for k in keys if k in r), flush=True)
 
 
@@ -357,6 +399,8 @@ def main(argv=None):
     parser.add_argument('--methods', default=','.join(VARIANTS + ('dinoiser',)),
                         help='methods of the main table')
     parser.add_argument('--modes', default='slide,whole', help='modes of the main table')
+    parser.add_argument('--proxy-checkpoint', help='weights of the proxy model (ProxyCLIP\'s DINO '
+                        'ViT-B/8); random without (speed does not depend on them)')
     parser.add_argument('--precision', default='fp32', choices=['fp32', 'fp16', 'bf16'],
                         help='autocast dtype of the backbone (floor and methods)')
     parser.add_argument('--channels-last', action='store_true')
@@ -384,7 +428,7 @@ def main(argv=None):
             report[section] = section_scaling(args, floors, section)
     if 'main' in report:
         print(markdown(report['main'], ['method', 'mode', 'batch', 'windows', 'ms_per_image',
-                                        'images_per_s', 'peak_mib', 'ratio_to_floor']))
+                                        'images_per_s', 'peak_mib', 'ratio_to_floor', 'proxy_share']))
     if 'options_table' in report:
         print(markdown(report['options_table'], ['options', 'method', 'batch', 'windows',
                                                  'ms_per_image', 'images_per_s', 'peak_mib',

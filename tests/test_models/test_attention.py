@@ -1,3 +1,5 @@
+import contextlib
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -6,7 +8,7 @@ from clipseg.models import CLIPResNet, CLIPViT
 from clipseg.models.attention import build_attention, short_names
 from clipseg.models.attention.naclip import gaussian_neighbourhood
 from clipseg.models.clip.loader import create_clip
-from ..conftest import SHALLOW_TOWER_VARIANTS, TINY_RN, TINY_VIT
+from ..conftest import SHALLOW_TOWER_VARIANTS, TINY_PROXY, TINY_RN, TINY_VIT
 
 VARIANTS = list(short_names())
 
@@ -21,6 +23,17 @@ def test_dense_shapes_every_variant(variant, cfg, stride):
                 CLIPResNet(visual=visual, attention=variant)
             return
         variant = SHALLOW_TOWER_VARIANTS[variant]
+    if build_attention(variant).guide:       # ProxyCLIP, CorrCLIP: on the proxy's 8-pixel grid
+        with pytest.raises(ValueError, match='set model.proxy'):
+            CLIPViT(visual=visual, attention=variant)
+        adapter = CLIPViT(visual=visual, attention=variant, proxy=TINY_PROXY, pad='even_stretch',
+                          pad_multiple=56)
+        regions = torch.arange(2 * 100 * 70).view(2, 100, 70) // 1000      # horizontal bands
+        context = getattr(adapter.attention, 'region_context', lambda r: contextlib.nullcontext())
+        with context(regions):
+            out = adapter(torch.randn(2, 3, 100, 70))
+        assert out[-1].shape == (2, 32, 112 // 8, 112 // 8) and torch.isfinite(out[-1]).all()
+        return
     adapter = (CLIPViT if stride == 16 else CLIPResNet)(visual=visual, attention=variant)
     out = adapter(torch.randn(2, 3, 100, 70))
     assert out[-1].shape == (2, 32, -(-100 // stride), -(-70 // stride))

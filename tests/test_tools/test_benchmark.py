@@ -29,6 +29,19 @@ def test_benchmark_writes_main_and_options_rows(tmp_path, monkeypatch):
     assert all(r['speedup_vs_fp32_floor'] > 0 for r in options)
 
 
+def test_benchmark_reports_the_proxy_share_of_a_guided_method(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO / 'tools'))
+    sys.modules.pop('benchmark', None)
+    import benchmark
+    out = tmp_path / 'bench.json'
+    assert benchmark.main(['--model', 'ViT-S-32', '--short', '64', '--crop', '64', '--stride', '32',
+                           '--batch', '1', '--runs', '1', '--warmup', '0', '--sections', 'main', '--methods',
+                           'maskclip,proxyclip', '--modes', 'slide', '--json', str(out)]) == 0
+    main = json.loads(out.read_text())['main']
+    assert [r['method'] for r in main] == ['floor (open_clip visual)', 'maskclip', 'proxyclip']
+    assert 'proxy_share' not in main[1] and 0 < main[2]['proxy_share'] < 1
+
+
 def test_benchmark_onnx_section_reports_runtime_rows(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(REPO / 'tools'))
     sys.modules.pop('benchmark', None)

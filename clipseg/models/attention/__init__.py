@@ -1,8 +1,10 @@
 """Training-free attention variants for the last block (MaskCLIP, SCLIP, ClearCLIP, NACLIP, ...)."""
 from .base import LastBlockAttention, build_attention, short_names
 from .clearclip import ClearCLIPAttention
+from .corrclip import CorrCLIPAttention
 from .maskclip import MaskCLIPAttention
 from .naclip import NACLIPAttention
+from .proxyclip import ProxyCLIPAttention
 from .sclip import SCLIPAttention
 from .resclip import ResCLIPAttention
 from .rfclip import RFCLIPAttention
@@ -11,4 +13,4 @@ from .vanilla import VanillaAttention
 
 __all__ = ['LastBlockAttention', 'build_attention', 'short_names', 'VanillaAttention',
            'MaskCLIPAttention', 'SCLIPAttention', 'ClearCLIPAttention', 'NACLIPAttention',
-           'SCCLIPAttention', 'RFCLIPAttention', 'ResCLIPAttention']
+           'SCCLIPAttention', 'RFCLIPAttention', 'ResCLIPAttention', 'ProxyCLIPAttention', 'CorrCLIPAttention']

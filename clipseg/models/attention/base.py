@@ -8,7 +8,11 @@ error for an unknown name) lists it with no other edit.
 A variant that changes more than the last block's attention (intermediate layers, token repair,
 several passes through the last block: SC-CLIP, ResCLIP, RF-CLIP) sets ``tower = True`` and
 implements ``run_tower``; it runs on open_clip's native ViT (``CLIPViT``), and the other
-adapters refuse it by name (``refuse_tower``)."""
+adapters refuse it by name (``refuse_tower``).
+
+A variant guided by a second image model (ProxyCLIP, CorrCLIP) also sets ``guide`` to the proxy
+features it needs (``'x'``, ``'q+k'``, see ``proxies/base.py``) and implements ``run_guided``; the
+adapter then needs a ``proxy``, and the dense map lies on the proxy's grid."""
 from typing import Dict, Optional, Tuple, Union
 
 import torch.nn.functional as F
@@ -33,6 +37,7 @@ class LastBlockAttention(nn.Module):
     keep_ffn = True
     value_only = False
     tower = False                      # True: ``run_tower`` replaces the adapter's block loop
+    guide: Optional[str] = None        # proxy feature kind for ``run_guided`` (tower variants)
     short_name: Optional[str] = None   # the name configs use (``attention='sclip'``)
 
     def forward(self, q: Tensor, k: Tensor, v: Tensor, grid: Tuple[int, int]) -> Tensor:
@@ -43,6 +48,29 @@ class LastBlockAttention(nn.Module):
         tokens (B, 1 + h*w, C), after ``ln_pre`` → the tokens (B, 1 + h*w, C) that ``ln_post`` and
         the projection turn into dense features (the first token fills the CLS slot)."""
         raise NotImplementedError
+
+    def run_guided(self, visual: nn.Module, x: Tensor, grid: Tuple[int, int], guide: Tensor
+                   ) -> Tuple[Tensor, Tuple[int, int]]:
+        """(``guide`` set only) as ``run_tower`` with the proxy's (B, C', h', w') ``guide``
+        features of the same crops → tokens (B, 1 + h'*w', C) on the proxy grid, and (h', w')."""
+        raise NotImplementedError
+
+
+def value_path(block: nn.Module, x: Tensor) -> Tensor:
+    """An open_clip block's values of ``ln_1(x)``, heads concatenated: (B, N, C) → (B, N, C)."""
+    attn = block.attn
+    C = x.shape[-1]
+    bias = attn.in_proj_bias[2 * C:] if attn.in_proj_bias is not None else None
+    return F.linear(block.ln_1(x), attn.in_proj_weight[2 * C:], bias)
+
+
+def values_on_grid(v: Tensor, grid: Tuple[int, int], size: Tuple[int, int]) -> Tensor:
+    """(B, 1 + h*w, C) values → the patch values (B, h'*w', C) resized bilinearly to ``size``
+    (ProxyCLIP, CorrCLIP: CLIP's values brought to the proxy grid)."""
+    B, _, C = v.shape
+    v = v[:, 1:].transpose(1, 2).reshape(B, C, *grid)
+    v = F.interpolate(v, size=size, mode='bilinear', align_corners=False)
+    return v.flatten(2).transpose(1, 2)
 
 
 def refuse_tower(attention: LastBlockAttention, adapter: str) -> None:

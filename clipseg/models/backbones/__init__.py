@@ -28,6 +28,9 @@ def adapter_class(visual):
 def build_clip_adapter(visual, attention='maskclip', **kwargs):
     """Wrap an open_clip image tower in the matching adapter."""
     cls = adapter_class(visual)
+    if kwargs.get('proxy') is not None and cls is not CLIPViT:
+        raise TypeError(f'a proxy model guides open_clip ViT towers (CLIPViT) only, not '
+                        f'{cls.__name__}: choose a ViT CLIP for ProxyCLIP / CorrCLIP')
     if cls is CLIPResNet:
         kwargs.pop('tap', None)
     if cls in (TimmViT, TimmConvNeXt):

@@ -6,12 +6,13 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-PAD_MODES = ('corner', 'corner_stretch', 'even', 'drop')
+PAD_MODES = ('corner', 'corner_stretch', 'even', 'even_stretch', 'drop')
 
 
 def pad_to_patches(x: Tensor, patch_size: Tuple[int, int], pad: str) -> Tensor:
     """(B, 3, H, W) → a multiple of ``patch_size``: ``'corner'`` and ``'corner_stretch'`` pad
-    bottom/right (MaskCLIP), ``'even'`` both sides evenly (ClearCLIP), ``'drop'`` crops the
+    bottom/right (MaskCLIP), ``'even'`` and ``'even_stretch'`` both sides evenly (ClearCLIP;
+    ProxyCLIP to its 56-pixel unit), ``'drop'`` crops the
     leftover pixels (SCLIP). The modes differ again when the grid returns to pixels
     (``segmentors/windows.grid_to_window``)."""
     ph, pw = patch_size
@@ -19,7 +20,7 @@ def pad_to_patches(x: Tensor, patch_size: Tuple[int, int], pad: str) -> Tensor:
     if pad == 'drop':
         return x[..., :H - H % ph, :W - W % pw]
     dh, dw = (-H) % ph, (-W) % pw
-    if pad == 'even':
+    if pad in ('even', 'even_stretch'):
         return F.pad(x, (dw // 2, dw - dw // 2, dh // 2, dh - dh // 2))
     return F.pad(x, (0, dw, 0, dh))
 

@@ -11,6 +11,7 @@ from timm.layers import drop_path
 from mmseg.registry import MODELS
 from ..attention import LastBlockAttention, build_attention
 from ..clip import create_clip
+from ..proxies import FoundationProxy, build_proxy
 from .clip_tower import PAD_MODES, CLIPTowerAdapter, pad_to_patches
 
 
@@ -50,6 +51,11 @@ class CLIPViT(CLIPTowerAdapter):
     (0 → rate over the blocks); ``cls_embed_twice`` reproduces the authors' ViT, which adds the class
     embedding to the CLS token twice (off unless asked for).
 
+    ``proxy`` (``proxies/``): a second image model for variants that set ``guide`` (ProxyCLIP,
+    CorrCLIP); the proxy sees the same padded crops, and the dense map lies on its grid. With
+    ``pad='even_stretch'`` crops are padded evenly to a multiple of ``pad_multiple`` (ProxyCLIP's
+    56), CLIP drops what its patches do not cover, and the grid is stretched over the padded crop.
+
     ``ln_eps`` sets the epsilon of every LayerNorm of the tower (MaskCLIP's converted ViT uses 1e-6
     with ``nn.GELU``: ``ln_eps=1e-6`` here with ``quick_gelu=False`` in ``clip``).
 
@@ -76,6 +82,8 @@ class CLIPViT(CLIPTowerAdapter):
                  drop_path_rate: float = 0.0,
                  cls_embed_twice: bool = False,
                  ln_eps: Optional[float] = None,
+                 proxy: Union[dict, FoundationProxy, None] = None,
+                 pad_multiple: Optional[int] = None,
                  init_cfg=None):
         if visual is None:
             visual = create_clip(model_name, pretrained, model_cfg, quick_gelu,
@@ -112,6 +120,18 @@ class CLIPViT(CLIPTowerAdapter):
             raise ValueError(f'{type(self.attention).__name__} rewrites the whole tower: it takes '
                              'no out_indices or multiscale, nor a CoCa pooler'
                              + ('' if global_ok else ', and has no global token (with_global)'))
+        self.proxy = build_proxy(proxy)
+        guide = self.attention.guide
+        if guide and self.proxy is None:
+            raise ValueError(f'attention {self.attention.short_name!r} is guided by a vision '
+                             'foundation model: set model.proxy, e.g. dict(type=\'TimmProxy\', '
+                             'model_name=\'vit_base_patch8_224.dino\') or dict(type=\'SAMProxy\', '
+                             'checkpoint=\'sam_vit_b_01ec64.pth\')')
+        if self.proxy is not None and not guide:
+            raise ValueError(f'a proxy model was given but attention {type(self.attention).__name__} '
+                             'does not use one; choose a guided variant (\'proxyclip\', \'corrclip\')')
+        if guide:
+            self.proxy.check_kind(guide)
         depth = len(visual.transformer.resblocks)
         self.out_indices = tuple(i % depth for i in out_indices)
         self.tap = tap
@@ -120,6 +140,13 @@ class CLIPViT(CLIPTowerAdapter):
         self.cls_embed_twice = cls_embed_twice
         self.patch_size = tuple(visual.patch_size) if isinstance(visual.patch_size, (tuple, list)) \
             else (visual.patch_size, visual.patch_size)
+        if pad_multiple is not None and pad != 'even_stretch':
+            raise ValueError("pad_multiple goes with pad='even_stretch'")
+        unit = pad_multiple or self.patch_size[0]
+        if guide and self.proxy.patch_size and unit % self.proxy.patch_size:
+            raise ValueError(f'pad_multiple {unit} is not a multiple of the proxy patch '
+                             f'({self.proxy.patch_size} px): set backbone_cfg.pad_multiple')
+        self.pad_unit = (unit, unit) if pad == 'even_stretch' else self.patch_size
         self.width = visual.conv1.out_channels
         self.embed_dim = visual.proj.shape[1] if visual.proj is not None else self.width
         self.with_global = with_global
@@ -137,7 +164,7 @@ class CLIPViT(CLIPTowerAdapter):
 
     def pad_to_patches(self, x: Tensor) -> Tensor:
         """(B, 3, H, W) → a multiple of the patch size, following ``pad``."""
-        return pad_to_patches(x, self.patch_size, self.pad)
+        return pad_to_patches(x, self.pad_unit, self.pad)
 
     def embed(self, x: Tensor) -> Tuple[Tensor, Tuple[int, int]]:
         """(B, 3, H, W) → tokens (B, 1 + h*w, C) after ln_pre, and the grid (h, w)."""
@@ -178,11 +205,29 @@ class CLIPViT(CLIPTowerAdapter):
         """(B, 1 + h*w, C) → (B, C, h, w), dropping the CLS token."""
         return tokens[:, 1:].transpose(1, 2).reshape(tokens.shape[0], -1, *grid)
 
+    def padded_regions(self, regions: Tensor) -> Tensor:
+        """(B, H, W) region ids of the crops → padded as the crops are, the padding a region of
+        its own (above every id, as CorrCLIP's 10000)."""
+        padded = self.pad_to_patches(regions[:, None].float() - (regions.max() + 1))
+        return (padded[:, 0] + (regions.max() + 1)).long()
+
+    def guide_features(self, x: Tensor) -> Tensor:
+        """(B, 3, H, W) crops → the proxy's (B, C', h', w') features of the padded crops."""
+        return self.proxy(self.pad_to_patches(x), self.attention.guide)
+
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        inputs = x
         x, grid = self.embed(x)
         blocks = self.visual.transformer.resblocks
         outs = []
-        if self.attention.tower:   # SC-CLIP, ResCLIP, RF-CLIP: the variant runs the blocks
+        if self.attention.guide:   # ProxyCLIP, CorrCLIP: the proxy's features guide the blocks
+            extra = {}
+            if getattr(self.attention, 'needs_regions', False):   # CorrCLIP: the crops' regions
+                extra['regions'] = self.padded_regions(self.attention.take_regions())
+            x, grid = self.attention.run_guided(self.visual, x, grid, self.guide_features(inputs),
+                                                **extra)
+            blocks = ()
+        elif self.attention.tower:   # SC-CLIP, ResCLIP, RF-CLIP: the variant runs the blocks
             x = self.attention.run_tower(self.visual, x, grid)
             blocks = ()
         for i, block in enumerate(blocks):
@@ -201,6 +246,8 @@ class CLIPViT(CLIPTowerAdapter):
         visual = self.visual
         if visual.attn_pool is not None:  # CoCa: the pooler's value path on every token
             dense = visual.ln_post(attention_values(visual.attn_pool.attn, visual.attn_pool.ln_k(x)))
+        elif getattr(self.attention, 'normed_output', False):   # CorrCLIP: ln_post per branch
+            dense = x
         else:
             dense = visual.ln_post(x)
         if visual.proj is not None:

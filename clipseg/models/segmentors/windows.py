@@ -40,9 +40,14 @@ def grid_to_window(n_grid: int, length: int, patch: int, pad: str, device) -> Te
     pixels after the top/left padding (ClearCLIP); ``'drop'``: stretch the grid over the window
     (SCLIP, NACLIP); ``'corner_stretch'``: stretch the grid of the bottom/right-padded window over
     the unpadded window (MaskCLIP's mmseg code: padding inside the backbone, then a resize to the
-    input size)."""
+    input size); ``'even_stretch'``: stretch the grid over the window padded evenly to a multiple
+    of ``patch`` (the pad unit), keep the unpadded pixels (ProxyCLIP, CorrCLIP)."""
     if pad in ('drop', 'corner_stretch'):
         return resize_matrix(n_grid, length, device)
+    if pad == 'even_stretch':
+        padded = length + (-length) % patch
+        start = (padded - length) // 2
+        return resize_matrix(n_grid, padded, device)[:, start:start + length]
     up = resize_matrix(n_grid, n_grid * patch, device)
     start = ((-length) % patch) // 2 if pad == 'even' else 0
     return up[:, start:start + length]

@@ -12,12 +12,13 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from ..backbones import build_clip_adapter
 from ..clip import create_clip, pixel_mean_std, weights_id
+from ..masks import build_mask_source, region_vote
 from ..pamr import PAMR
 from ...utils.palette import rgb_palette
 from ..text import ClassEmbeddings, TextClassifier, parse_classes
 from .fast_backbone import FastBackbone, check_options
 from .stitching import Stitch, Window, stitch, stitched_rows
-from .windows import slide_windows
+from .windows import grid_to_window, slide_windows
 
 
 PER_REQUEST = ('prob_thd', 'bg_idx')   # test settings a data sample's metainfo may override
@@ -41,6 +42,7 @@ DEFAULT_TEST_CFG = dict(
     precision='fp32',      # backbone under autocast: 'fp32' (off), 'fp16', 'bf16' or 'fp16_cuda'
     channels_last=False,   # backbone weights and crops in channels-last layout
     compile=False,         # torch.compile the backbone: True or a dict of torch.compile arguments
+    map_correction=False,  # CorrCLIP: each region of the mask source takes its majority label
 )
 
 
@@ -59,6 +61,11 @@ class ZeroShotSegmentor(BaseSegmentor):
         clip: ``create_clip`` arguments: ``model_name``, ``pretrained`` (tag, local file or None),
             optionally ``model_cfg`` for an explicit architecture.
         attention: last-block attention variant (``'maskclip'``, ``'sclip'``, ...).
+        proxy: a vision foundation model for guided variants (``'proxyclip'``), e.g.
+            ``dict(type='TimmProxy', model_name='vit_base_patch8_224.dino')`` (``proxies/``).
+        mask_source: class-agnostic regions per image for variants that use them (``'corrclip'``)
+            and for ``test_cfg.map_correction`` (``masks/``: FolderMasks, SAMMasks, SAM2Masks,
+            DINOClusterMasks).
         decode_head: the head config (default ``ZeroShotHead``: cosine similarity, MaskCLIP).
         class_names: default class list (names file, ``'a,b'`` or list); ``set_classes`` changes it.
         allow_shared_names: accept a name or synonym in two classes (authors' benchmark lists).
@@ -70,6 +77,8 @@ class ZeroShotSegmentor(BaseSegmentor):
     def __init__(self,
                  clip: dict = dict(model_name='ViT-B-16', pretrained='openai'),
                  attention: Union[str, dict] = 'maskclip',
+                 proxy: Optional[dict] = None,
+                 mask_source: Optional[dict] = None,
                  decode_head: Optional[dict] = None,
                  class_names=None,
                  allow_shared_names: bool = False,
@@ -86,7 +95,11 @@ class ZeroShotSegmentor(BaseSegmentor):
             data_preprocessor = dict(type='mmseg.MixedSizeSegDataPreProcessor', mean=mean, std=std,
                                      bgr_to_rgb=True, pad_val=0, seg_pad_val=255)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.backbone = build_clip_adapter(model.visual, attention, **(backbone_cfg or {}))
+        extra = {} if proxy is None else dict(proxy=proxy)
+        self.backbone = build_clip_adapter(model.visual, attention, **extra, **(backbone_cfg or {}))
+        if getattr(self.backbone, 'proxy', None) is not None:   # it sees the crops CLIP sees
+            self.backbone.proxy.set_input_stats(self.data_preprocessor.mean, self.data_preprocessor.std)
+        self.mask_source = build_mask_source(mask_source)
         head = dict(type='ZeroShotHead') if decode_head is None else dict(decode_head)
         if isinstance(head['type'], str) and '.' not in head['type']:
             head['type'] = 'mmseg.' + head['type']   # also when built from mmdet (instances)
@@ -101,6 +114,7 @@ class ZeroShotSegmentor(BaseSegmentor):
             raise ValueError(f"test_cfg.mode must be 'slide' or 'whole', got {self.test_cfg['mode']!r}")
         check_options(self.test_cfg['precision'], self.test_cfg['channels_last'],
                       self.test_cfg['compile'])
+        self._check_regions()
         self.fast_backbone = FastBackbone()
         steps = self.test_cfg['pamr_steps']
         self.pamr = PAMR(steps, self.test_cfg['pamr_dilations']) if steps else None
@@ -108,6 +122,21 @@ class ZeroShotSegmentor(BaseSegmentor):
         if class_names is not None:
             self.class_names, self.dataset_meta = self._parse_classes(class_names)
         self.align_corners = False
+
+    def _check_regions(self) -> None:
+        """A mask source exactly when something uses it, and a proxy for sources that need one."""
+        wants = getattr(getattr(self.backbone, 'attention', None), 'needs_regions', False)
+        if wants and self.mask_source is None:
+            raise ValueError('attention \'corrclip\' restricts correlations to region masks: set '
+                             'model.mask_source, e.g. dict(type=\'FolderMasks\', root=\'data/'
+                             'region_masks/voc\'), dict(type=\'SAM2Masks\', checkpoint=...) or '
+                             'dict(type=\'DINOClusterMasks\')')
+        if self.mask_source is not None and not (wants or self.test_cfg['map_correction']):
+            raise ValueError('a mask source was given but nothing uses it: choose a variant that '
+                             'does (\'corrclip\') or set test_cfg.map_correction=True')
+        if getattr(self.mask_source, 'uses_proxy', False) and getattr(self.backbone, 'proxy', None) is None:
+            raise ValueError(f'{type(self.mask_source).__name__} clusters the proxy\'s features: '
+                             'set model.proxy')
 
     # ----- classes -----------------------------------------------------------------------------
     def _parse_classes(self, class_names):
@@ -138,6 +167,11 @@ class ZeroShotSegmentor(BaseSegmentor):
         """How the backbone fits windows to the patch grid (``backbones/clip_tower.PAD_MODES``)."""
         return getattr(self.backbone, 'pad', 'corner')
 
+    @property
+    def pad_unit(self) -> Tuple[int, int]:
+        """The size windows are padded to a multiple of (the patch size, or ProxyCLIP's 56)."""
+        return getattr(self.backbone, 'pad_unit', self.backbone.patch_size)
+
     def extract_feat(self, inputs: Tensor) -> Tuple[Tensor, ...]:
         return self.backbone(inputs)
 
@@ -150,7 +184,8 @@ class ZeroShotSegmentor(BaseSegmentor):
                                   cfg['compile'])
 
     def grid_logits(self, crops: Tensor, emb: ClassEmbeddings,
-                    image_globals: Optional[Tensor] = None) -> Tensor:
+                    image_globals: Optional[Tensor] = None,
+                    regions: Optional[Tensor] = None) -> Tensor:
         """(N, 3, hc, wc) → (N, Q, ⌈hc/p⌉, ⌈wc/p⌉) the head's scores on the patch grid (logits or
         probabilities, as ``decode_head.returns`` says). ``image_globals`` (N, D): the global
         embedding of each crop's whole image, for heads that ask for it (RF-CLIP)."""
@@ -158,7 +193,9 @@ class ZeroShotSegmentor(BaseSegmentor):
         extra = {} if image_globals is None else dict(image_globals=image_globals)
         attention = getattr(self.backbone, 'attention', None)
         with (attention.text_context(crops, emb.queries, self.test_cfg['logit_scale'])
-              if getattr(attention, 'needs_text', False) else contextlib.nullcontext()):
+              if getattr(attention, 'needs_text', False) else contextlib.nullcontext()), \
+             (attention.region_context(regions) if getattr(attention, 'needs_regions', False)
+              else contextlib.nullcontext()):
             outputs = self.encode_crops(crops)      # ResCLIP's SFR scores a first pass
         return self.decode_head(outputs, emb, self.test_cfg, **extra)
 
@@ -173,20 +210,17 @@ class ZeroShotSegmentor(BaseSegmentor):
         """(N, 3, hc, wc) → (N, Q, hc, wc): grid logits upsampled bilinearly to the window (the
         reference formulation; inference computes the same through ``stitch``)."""
         logits = self.grid_logits(crops, emb)
-        ph, pw = self.backbone.patch_size
-        hc, wc = crops.shape[-2:]
-        if self.pad_mode in ('drop', 'corner_stretch'):   # stretch the grid over the window
-            return F.interpolate(logits, size=(hc, wc), mode='bilinear', align_corners=False)
-        gh, gw = logits.shape[-2:]
-        t = ((-hc) % ph) // 2 if self.pad_mode == 'even' else 0
-        left = ((-wc) % pw) // 2 if self.pad_mode == 'even' else 0
-        up = F.interpolate(logits, size=(gh * ph, gw * pw), mode='bilinear', align_corners=False)
-        return up[..., t:t + hc, left:left + wc]
+        (ph, pw), (hc, wc), (gh, gw) = self.pad_unit, crops.shape[-2:], logits.shape[-2:]
+        gy = grid_to_window(gh, hc, ph, self.pad_mode, crops.device)
+        gx = grid_to_window(gw, wc, pw, self.pad_mode, crops.device)
+        return torch.einsum('nqhw,hy,wx->nqyx', logits, gy, gx)
 
     # ----- one batch ---------------------------------------------------------------------------
-    def run_windows(self, images: List[Tensor], emb: ClassEmbeddings) -> List[List[Window]]:
+    def run_windows(self, images: List[Tensor], emb: ClassEmbeddings,
+                    regions: Optional[List[Tensor]] = None) -> List[List[Window]]:
         """Each (3, H_i, W_i) image → its windows with their grid logits. Windows of all images go
-        through the backbone together, ``max_windows`` at a time, grouped by crop size."""
+        through the backbone together, ``max_windows`` at a time, grouped by crop size.
+        ``regions``: each image's (H_i, W_i) region ids, cropped with the windows (CorrCLIP)."""
         cfg = self.test_cfg
         jobs = []  # (image index, (y1, x1, y2, x2))
         for i, img in enumerate(images):
@@ -204,21 +238,54 @@ class ZeroShotSegmentor(BaseSegmentor):
             for start in range(0, len(group), cfg['max_windows']):
                 chunk = group[start:start + cfg['max_windows']]
                 crops = torch.stack([images[i][:, y1:y2, x1:x2] for i, (y1, x1, y2, x2) in chunk])
-                extra = () if globals_ is None else (torch.cat([globals_[i] for i, _ in chunk]),)
-                for (i, box), logit in zip(chunk, self.grid_logits(crops, emb, *extra)):
+                extra = {} if globals_ is None else dict(
+                    image_globals=torch.cat([globals_[i] for i, _ in chunk]))
+                if regions is not None:
+                    extra['regions'] = torch.stack([regions[i][y1:y2, x1:x2]
+                                                    for i, (y1, x1, y2, x2) in chunk])
+                for (i, box), logit in zip(chunk, self.grid_logits(crops, emb, **extra)):
                     out[i].append(Window(box, logit))
         return out
 
     def stitch(self, windows: List[Window], image_hw: Tuple[int, int],
                out_shape: Tuple[int, int], valid_hw: Optional[Tuple[int, int]] = None) -> Stitch:
         """``stitching.stitch`` with this backbone's patch size and pad mode."""
-        return stitch(windows, image_hw, out_shape, self.backbone.patch_size, self.pad_mode,
+        return stitch(windows, image_hw, out_shape, self.pad_unit, self.pad_mode,
                       valid_hw)
 
-    def image_logits(self, images: List[Tensor], emb: ClassEmbeddings) -> List[Tensor]:
-        """Each (3, H_i, W_i) image → (Q, H_i, W_i) window-averaged logits at its own size."""
+    def region_maps(self, images: List[Tensor], metas: List[dict]) -> Optional[List[Tensor]]:
+        """Each (3, h, w) normalised image → the mask source's (h0, w0) region ids (None without
+        a source). The source sees the image as RGB uint8 and the sample's metainfo."""
+        if self.mask_source is None:
+            return None
+        mean, std = self.data_preprocessor.mean, self.data_preprocessor.std
+        proxy = getattr(self.backbone, 'proxy', None)
         out = []
-        for img, windows in zip(images, self.run_windows(images, emb)):
+        for img, meta in zip(images, metas):
+            rgb = (img.float() * std + mean).clamp(0, 255).round().byte().permute(1, 2, 0)
+            ids = torch.as_tensor(self.mask_source(rgb.cpu().numpy(), meta, proxy=proxy))
+            if ids.ndim != 2 or ids.is_floating_point():
+                raise ValueError(f'{type(self.mask_source).__name__} gave a {tuple(ids.shape)} '
+                                 f'{ids.dtype} map; expected (H, W) integer region ids')
+            out.append(ids.long().to(img.device))
+        return out
+
+    @staticmethod
+    def regions_at(regions: Tensor, size: Tuple[int, int], padded: Tuple[int, int]) -> Tensor:
+        """(h0, w0) ids → nearest-resized to ``size``, padded bottom/right to ``padded`` with a
+        region of its own."""
+        ids = F.interpolate(regions[None, None].float(), size=size, mode='nearest')[0, 0].long()
+        return F.pad(ids, (0, padded[1] - size[1], 0, padded[0] - size[0]),
+                     value=int(ids.max()) + 1)
+
+    def image_logits(self, images: List[Tensor], emb: ClassEmbeddings,
+                     regions: Optional[List[Tensor]] = None) -> List[Tensor]:
+        """Each (3, H_i, W_i) image → (Q, H_i, W_i) window-averaged logits at its own size."""
+        if regions is not None:
+            regions = [self.regions_at(r, tuple(img.shape[-2:]), tuple(img.shape[-2:]))
+                       for r, img in zip(regions, images)]
+        out = []
+        for img, windows in zip(images, self.run_windows(images, emb, regions)):
             H, W = img.shape[-2:]
             out.append(stitched_rows(self.stitch(windows, (H, W), (H, W)), 0, H))
         return out
@@ -229,7 +296,7 @@ class ZeroShotSegmentor(BaseSegmentor):
 
     def finish_image(self, windows: List[Window], image: Tensor, out_shape: Tuple[int, int],
                      emb: ClassEmbeddings, valid_hw: Optional[Tuple[int, int]] = None,
-                     overrides: Optional[dict] = None
+                     overrides: Optional[dict] = None, regions: Optional[Tensor] = None
                      ) -> Tuple[Tensor, Optional[Tensor], Optional[Tensor]]:
         """An image's windows → (H, W) labels, optional (K, H, W) probabilities and optional (K,)
         mean probabilities at ``out_shape`` (``decode_head.decide``; ``overrides``: this image's
@@ -247,7 +314,10 @@ class ZeroShotSegmentor(BaseSegmentor):
         else:
             rows = lambda r0, r1: stitched_rows(plan, r0, r1)  # noqa: E731
         cfg = {**self.test_cfg, **(overrides or {})}
-        return self.decode_head.decide(rows, out_shape, emb, cfg, image.device)
+        labels, probs, scores = self.decode_head.decide(rows, out_shape, emb, cfg, image.device)
+        if cfg['map_correction'] and regions is not None:   # CorrCLIP: a label per region
+            labels = region_vote(labels, self.regions_at(regions, out_shape, out_shape))
+        return labels, probs, scores
 
     # ----- mmseg interface ---------------------------------------------------------------------
     def _valid_images(self, inputs: Tensor, metas: List[dict]) -> List[Tensor]:
@@ -260,7 +330,7 @@ class ZeroShotSegmentor(BaseSegmentor):
     def pad_to_minimum(self, image: Tensor) -> Tensor:
         """(3, h, w) → padded bottom/right with zeros (the mean colour) to at least one patch per
         side, so that thin or tiny images have a patch grid; results cover only the (h, w) part."""
-        ph, pw = self.backbone.patch_size
+        ph, pw = self.pad_unit
         h, w = image.shape[-2:]
         if h >= ph and w >= pw:
             return image
@@ -280,14 +350,20 @@ class ZeroShotSegmentor(BaseSegmentor):
         metas = self._metas(inputs, data_samples)
         valid = self._valid_images(inputs, metas)
         images = [self.pad_to_minimum(img) for img in valid]
-        all_windows = self.run_windows(images, emb)
+        raw = self.region_maps(valid, metas)
+        regions = None if raw is None else [
+            self.regions_at(r, tuple(part.shape[-2:]), tuple(img.shape[-2:]))
+            for r, part, img in zip(raw, valid, images)]
+        all_windows = self.run_windows(images, emb, regions)
         if data_samples is None:
             data_samples = [SegDataSample() for _ in images]
-        for img, part, windows, meta, sample in zip(images, valid, all_windows, metas, data_samples):
+        for i, (img, part, windows, meta, sample) in enumerate(
+                zip(images, valid, all_windows, metas, data_samples)):
             ori = tuple(meta.get('ori_shape', part.shape[-2:])[:2])
             overrides = {k: meta[k] for k in PER_REQUEST if k in meta}
             labels, probs, scores = self.finish_image(windows, img, ori, emb,
-                                                      tuple(part.shape[-2:]), overrides)
+                                                      tuple(part.shape[-2:]), overrides,
+                                                      None if raw is None else raw[i])
             sample.set_data(dict(pred_sem_seg=PixelData(data=labels[None])))
             if probs is not None:
                 sample.set_data(dict(seg_logits=PixelData(data=probs)))
@@ -298,7 +374,8 @@ class ZeroShotSegmentor(BaseSegmentor):
     def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
         """(B, 3, H, W) → (B, Q, H, W) query logits at input resolution (same-size images)."""
         emb = self.class_embeddings()
-        return torch.stack(self.image_logits(self._valid_images(inputs, batch_img_metas), emb))
+        images = self._valid_images(inputs, batch_img_metas)
+        return torch.stack(self.image_logits(images, emb, self.region_maps(images, batch_img_metas)))
 
     def _forward(self, inputs: Tensor, data_samples=None) -> Tensor:
         return self.encode_decode(inputs, self._metas(inputs, data_samples))

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmseg.registry import MODELS
-from ..backbones.clip_vit import resize_pos_embed
+from ..clip.positions import resize_pos_embed
 from ..clip import WeightsUnavailableError, _offline
 
 
