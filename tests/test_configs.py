@@ -176,6 +176,31 @@ def test_proxyclip_protocol():
         assert p['templates'] == 'openai_imagenet' and m.clip.pretrained == 'openai', ds
 
 
+def test_corrclip_protocol():
+    """zdk258/CorrCLIP @103bc18 CorrCLIPv1/configs/cfg_*.py: (short side, crop, prob_thd, mask
+    folder); MetaCLIP ViT-B/16 + DINO ViT-B/8, τ 4, ε 0.2, branches 1.0/0.5, map correction."""
+    rows = {'voc21': (336, 336, 0.2, 'voc'), 'context60': (336, 336, 0.15, 'context'),
+            'coco_object': (336, 336, 0.25, 'coco'), 'voc20': (336, 336, 0.0, 'voc'),
+            'context59': (336, 336, 0.0, 'context'), 'coco_stuff171': (336, 336, 0.0, 'coco'),
+            'cityscapes': (448, 224, 0.0, 'city'), 'ade20k150': (448, 336, 0.0, 'ade')}
+    queries = {'voc21': 46, 'coco_object': 96}
+    for ds, (scale, crop, prob, folder) in rows.items():
+        name = f'corrclip_vit-b16_metaclip_dino-b8_slide{crop}_{ds}'
+        p, m = protocol(name), load(name).model
+        assert (p['mode'], p['crop'], p['stride'], p['scale']) == (
+            'slide', (crop, crop), (112, 112), (2048, scale)), ds
+        assert (p['logit'], p['prob'], p['area'], p['pamr'], p['renorm']) == (40.0, prob, None, 0, False), ds
+        assert (p['pos'], p['pad'], m.backbone_cfg.pad_multiple, p['precision']) == (
+            'dino', 'even_stretch', 56, 'fp16_cuda'), ds
+        att = m.attention
+        assert (att.type, att.tau, att.merge_eps, att.spatial_weight, att.semantic_weight) == (
+            'CorrCLIPAttention', 4.0, 0.2, 1.0, 0.5), ds
+        assert m.proxy == dict(type='TimmProxy', model_name='vit_base_patch8_224.dino'), ds
+        assert m.mask_source == dict(type='FolderMasks', root=f'data/region_masks/{folder}'), ds
+        assert m.test_cfg.map_correction and p['queries'] == queries.get(ds, p['classes']), ds
+        assert (m.clip.model_name, m.clip.pretrained) == ('ViT-B-16-quickgelu', 'metaclip_fullcc'), ds
+
+
 def test_common_protocol_is_sclips_for_every_method():
     for method in ('naclip', 'clearclip', 'maskclip', 'vanilla', 'scclip', 'rfclip', 'resclip'):
         for ds in DATASETS:
@@ -189,7 +214,7 @@ def test_common_protocol_is_sclips_for_every_method():
 
 
 @pytest.mark.parametrize('folder', ['sclip', 'clearclip', 'dinoiser', 'maskclip', 'clipseg',
-                                    'proxyclip'])
+                                    'proxyclip', 'corrclip'])
 def test_class_lists_parse(folder):
     for path in sorted((LISTS / folder).glob('*.txt')):
         names = parse_classes(str(path), allow_shared_names=True)
@@ -222,6 +247,10 @@ def test_every_zero_shot_config_builds_with_a_tiny_clip():
             model.teacher = TINY_DINO
         if 'proxy' in model:
             model.proxy = TINY_SAM if model.proxy.type == 'SAMProxy' else TINY_PROXY
+        if (model.get('mask_source') or {}).get('type') in ('SAMMasks', 'SAM2Masks'):
+            model.mask_source = dict(type='DINOClusterMasks')      # the mask models need weights
+        if isinstance(model.get('attention'), dict) and model.attention.type == 'CorrCLIPAttention':
+            model.attention.spatial_layers = 1                     # the tiny tower has 3 blocks
         MODELS.build(model)
         count += 1
     assert count >= 120

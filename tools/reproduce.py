@@ -32,7 +32,7 @@ from clipseg.apis.inference import CONFIG_ROOT, load_config
 from clipseg.utils.errors import run_cli
 
 METHODS = ('sclip', 'naclip', 'clearclip', 'maskclip', 'dinoiser', 'vanilla', 'denseclip', 'scclip', 'rfclip',
-           'resclip', 'proxyclip')
+           'resclip', 'proxyclip', 'corrclip')
 TRAINED = ('denseclip',)            # no number without a trained checkpoint (--checkpoint)
 EVERY_BACKBONE = ('denseclip',)     # one row per backbone; the others run their ViT config
 PUBLISHED = Path(__file__).with_name('published_miou.json')
@@ -49,6 +49,8 @@ PREPARE = {
     'cityscapes': 'leftImg8bit + gtFine into {data}/cityscapes, then mmseg\'s '
                   'tools/dataset_converters/cityscapes.py {data}/cityscapes',
     'ade20k150': 'extract ADEChallengeData2016.zip into {data}/ade',
+    'region_masks': 'CorrCLIP\'s released SAM 2 masks: region_masks.zip of the Hugging Face dataset '
+                    'dk258/CorrCLIP, unzipped into {data}/region_masks',
 }
 
 
@@ -114,11 +116,19 @@ def missing_data(cfg: Config, data: str):
     if root.startswith('data/'):
         root = osp.join(data, root[len('data/'):])
     ds.data_root = root
+    masks = cfg.model.get('mask_source') or {}
+    mask_root = None
+    if masks.get('type') == 'FolderMasks':         # CorrCLIP's released region masks
+        mask_root = masks.root
+        if mask_root.startswith('data/'):
+            mask_root = masks.root = osp.join(data, mask_root[len('data/'):])
     if not osp.isdir(root):
-        return [root]
+        return [root] + ([mask_root] if mask_root and not osp.isdir(mask_root) else [])
     need = [osp.join(root, p) for p in ds.get('data_prefix', {}).values()]
     if ds.get('ann_file'):
         need.append(osp.join(root, ds.ann_file))
+    if mask_root:
+        need.append(mask_root)
     return [p for p in need if not osp.exists(p)]
 
 
@@ -194,6 +204,8 @@ def main(argv=None) -> int:
     for (method, ds, stem), missing in sorted(skipped.items()):
         hint = '' if missing[0].startswith('a trained') else \
             '.\n  Prepare it: ' + PREPARE[ds].format(data=args.data)
+        if any('region_masks' in m for m in missing):
+            hint += '\n  ' + PREPARE['region_masks'].format(data=args.data)
         print(f'skipped {method} on {row_name(method, ds, stem)}: missing {", ".join(missing)}{hint}',
               file=sys.stderr)
     report = {}

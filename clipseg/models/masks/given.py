@@ -16,18 +16,21 @@ class FolderMasks(MaskSource):
     """Region maps read from ``root``, one file per image, named after the image file:
     ``<stem>.npz`` (array ``key``: an (H, W) id map, CorrCLIP's released ``region_masks``, or
     (N, H, W) binary masks) or ``<stem>.png`` (an 8/16-bit id map). Needs ``img_path`` in the
-    data sample (datasets, ``clipseg.segment`` on files)."""
+    data sample (datasets, ``clipseg.segment`` on files). The folder is looked up at the first
+    image, so a config builds before its masks are downloaded."""
 
     def __init__(self, root: str, key: str = 'instance_mask'):
         super().__init__()
-        if not os.path.isdir(root):
-            raise FileNotFoundError(f'mask folder not found: {root!r} (model.mask_source.root)')
-        self.root, self.key = root, key
+        self.root, self.key = str(root), key
 
     def forward(self, image, meta, proxy=None) -> Tensor:
         path = meta.get('img_path')
         if not path:
             raise ValueError('FolderMasks needs the image file name (img_path): pass files, not arrays')
+        if not os.path.isdir(self.root):
+            raise FileNotFoundError(f'mask folder not found: {self.root!r} (model.mask_source.root; '
+                                    'CorrCLIP\'s released masks: region_masks.zip of the Hugging '
+                                    'Face dataset dk258/CorrCLIP, unzipped under data/region_masks)')
         stem = os.path.splitext(os.path.basename(str(path)))[0]
         for ext in ('.npz', '.png'):
             file = os.path.join(self.root, stem + ext)
