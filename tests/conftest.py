@@ -32,6 +32,7 @@ SHALLOW_TOWER_VARIANTS = {
     'rfclip': dict(type='RFCLIPAttention', distraction_dims=(3, 17)),
     'resclip': dict(type='ResCLIPAttention', rcs_layers=(0, 1), sfr=None),  # SFR: test_resclip
     'proxyclip': 'proxyclip',
+    'cass': 'cass',
     'corrclip': dict(type='CorrCLIPAttention', spatial_layers=1),
 }
 
@@ -146,9 +147,10 @@ def mmseg_scope():
     from mmengine.registry import init_default_scope
     init_default_scope('mmseg')
 
-# a tiny DINO ViT-B/8-shaped proxy and a tiny SAM image encoder (random weights)
+# a tiny DINO ViT-B/8-shaped proxy with the tiny ViT's head layout (2 × 32: CASS pairs heads) and a
+# tiny SAM image encoder (random weights)
 TINY_PROXY = dict(type='TimmProxy', model_name='vit_base_patch8_224.dino', pretrained=False,
-                  model_kwargs=dict(embed_dim=32, depth=2, num_heads=2))
+                  model_kwargs=dict(embed_dim=64, depth=2, num_heads=2))
 TINY_SAM = dict(type='SAMProxy', pretrained=False,
                 encoder_cfg=dict(img_size=128, patch_size=16, embed_dim=32, depth=2, num_heads=2,
                                  out_chans=16, window_size=4, global_attn_indexes=(1,)))

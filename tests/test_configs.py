@@ -201,6 +201,35 @@ def test_corrclip_protocol():
         assert (m.clip.model_name, m.clip.pretrained) == ('ViT-B-16-quickgelu', 'metaclip_fullcc'), ds
 
 
+def test_cass_protocol():
+    """MICV-yonsei/CASS @228ecdd configs/cfg_*.py: (mode, short side, prob_thd, w, a, h, global,
+    singular-value rescale) on SCLIP's harness with DINO ViT-B/8 keys."""
+    rows = {'voc21': ('whole', 336, 0.1, 0.1, 0.03, 0.10, 'window', True),
+            'context60': ('slide', 336, 0.1, 0.25, 0.04, 0.09, 'image', True),
+            'coco_object': ('slide', 336, 0.1, 0.25, 0.01, 0.10, 'image', True),
+            'voc20': ('slide', 336, 0.0, 0.4, 0.02, 0.10, 'image', False),
+            'context59': ('slide', 336, 0.0, 0.25, 0.04, 0.09, 'image', True),
+            'coco_stuff171': ('slide', 336, 0.0, 0.2, 0.02, 0.02, 'image', True),
+            'cityscapes': ('slide', 560, 0.0, 0.1, 0.03, 0.14, 'window', False),
+            'ade20k150': ('slide', 336, 0.0, 0.3, 0.05, 0.06, 'image', True)}
+    for ds, (mode, scale, prob, w, a, h, glob, rescale) in rows.items():
+        name = f'cass_vit-b16_openai_dino-b8_{mode}{scale}_{ds}'
+        p, m = protocol(name), load(name).model
+        assert (p['mode'], p['scale'], p['prob'], p['logit'], p['area'], p['pamr']) == (
+            mode, (2048, scale), prob, 40.0, None, 0), ds
+        if mode == 'slide':
+            assert (p['crop'], p['stride']) == ((224, 224), (112, 112)), ds
+        assert (p['pos'], p['pad'], p['precision']) == ('dino', 'drop', 'fp16_cuda'), ds
+        head, att = m.decode_head, m.attention
+        assert (head.global_weight, head.nudge_weight, head.cluster_distance, head.global_from,
+                head.linkage) == (w, a, h, glob, 'ward'), ds
+        assert (att.type, att.eigen, att.rank, att.scale, att.std) == ('CASSAttention', 20, 10, 10.0, 5.0)
+        assert att.get('rescale_singular', True) == rescale, ds
+        assert m.proxy == dict(type='TimmProxy', model_name='vit_base_patch8_224.dino'), ds
+        assert m.backbone_cfg.with_global and p['names'] == protocol(next(
+            f.stem for f in (CONFIGS / 'sclip').glob(f'sclip_*_{ds}.py')))['names'], ds
+
+
 def test_common_protocol_is_sclips_for_every_method():
     for method in ('naclip', 'clearclip', 'maskclip', 'vanilla', 'scclip', 'rfclip', 'resclip'):
         for ds in DATASETS:

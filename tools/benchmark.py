@@ -35,7 +35,7 @@ from mmseg.registry import MODELS
 
 VARIANTS = tuple(short_names())   # every registered last-block attention
 # what a method needs besides its attention (RF-CLIP: its text side, with the ADE20K weights;
-# ProxyCLIP, CorrCLIP: the DINO ViT-B/8 proxy, random weights unless --proxy-checkpoint; CorrCLIP's
+# ProxyCLIP, CorrCLIP, CASS: the DINO ViT-B/8 proxy, random weights unless --proxy-checkpoint; CorrCLIP's
 # regions from DINO clusters, SAM's time not included)
 METHOD_PARTS = {'rfclip': dict(backbone_cfg=dict(with_global=True), decode_head=dict(
     type='RFCLIPHead', global_weight=0.3, nudge_weight=0.05, cluster_distance=0.06)),
@@ -45,7 +45,11 @@ METHOD_PARTS = {'rfclip': dict(backbone_cfg=dict(with_global=True), decode_head=
     'corrclip': dict(proxy=dict(type='TimmProxy', model_name='vit_base_patch8_224.dino',
                                 pretrained=False),
                      mask_source=dict(type='DINOClusterMasks'),   # regions without a mask model
-                     backbone_cfg=dict(pos_resize='dino', pad='even_stretch', pad_multiple=56))}
+                     backbone_cfg=dict(pos_resize='dino', pad='even_stretch', pad_multiple=56)),
+    'cass': dict(proxy=dict(type='TimmProxy', model_name='vit_base_patch8_224.dino', pretrained=False),
+                 backbone_cfg=dict(with_global=True), decode_head=dict(
+                     type='RFCLIPHead', global_weight=0.3, nudge_weight=0.05, cluster_distance=0.06,
+                     linkage='ward'))}
 
 
 def method_parts(args, attention):

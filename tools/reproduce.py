@@ -32,7 +32,7 @@ from clipseg.apis.inference import CONFIG_ROOT, load_config
 from clipseg.utils.errors import run_cli
 
 METHODS = ('sclip', 'naclip', 'clearclip', 'maskclip', 'dinoiser', 'vanilla', 'denseclip', 'scclip', 'rfclip',
-           'resclip', 'proxyclip', 'corrclip')
+           'resclip', 'proxyclip', 'corrclip', 'cass')
 TRAINED = ('denseclip',)            # no number without a trained checkpoint (--checkpoint)
 EVERY_BACKBONE = ('denseclip',)     # one row per backbone; the others run their ViT config
 PUBLISHED = Path(__file__).with_name('published_miou.json')

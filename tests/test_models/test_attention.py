@@ -32,7 +32,8 @@ def test_dense_shapes_every_variant(variant, cfg, stride):
         context = getattr(adapter.attention, 'region_context', lambda r: contextlib.nullcontext())
         with context(regions):
             out = adapter(torch.randn(2, 3, 100, 70))
-        assert out[-1].shape == (2, 32, 112 // 8, 112 // 8) and torch.isfinite(out[-1]).all()
+        grid = (112 // 16,) * 2 if variant == 'cass' else (112 // 8,) * 2   # CASS: CLIP's grid
+        assert out[-1].shape == (2, 32, *grid) and torch.isfinite(out[-1]).all()
         return
     adapter = (CLIPViT if stride == 16 else CLIPResNet)(visual=visual, attention=variant)
     out = adapter(torch.randn(2, 3, 100, 70))

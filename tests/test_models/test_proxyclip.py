@@ -118,7 +118,7 @@ def test_proxies_give_their_own_grids_and_statistics():
     x = torch.randn(1, 3, 56, 70)
     feats = reg(x)
     direct = reg.vit.forward_features(reg.renormalise(x))[:, 5:]
-    torch.testing.assert_close(feats, direct.transpose(1, 2).reshape(1, 32, 4, 5))
+    torch.testing.assert_close(feats, direct.transpose(1, 2).reshape(1, 64, 4, 5))
     sam = build_proxy(TINY_SAM)
     sam.set_input_stats(torch.tensor(CLIP_MEAN), torch.tensor(CLIP_STD))
     grey = (torch.full((1, 3, 40, 60), 128.0) - torch.tensor(CLIP_MEAN).view(1, 3, 1, 1)) \

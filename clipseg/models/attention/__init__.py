@@ -1,5 +1,6 @@
 """Training-free attention variants for the last block (MaskCLIP, SCLIP, ClearCLIP, NACLIP, ...)."""
 from .base import LastBlockAttention, build_attention, short_names
+from .cass import CASSAttention
 from .clearclip import ClearCLIPAttention
 from .corrclip import CorrCLIPAttention
 from .maskclip import MaskCLIPAttention
@@ -13,4 +14,4 @@ from .vanilla import VanillaAttention
 
 __all__ = ['LastBlockAttention', 'build_attention', 'short_names', 'VanillaAttention',
            'MaskCLIPAttention', 'SCLIPAttention', 'ClearCLIPAttention', 'NACLIPAttention',
-           'SCCLIPAttention', 'RFCLIPAttention', 'ResCLIPAttention', 'ProxyCLIPAttention', 'CorrCLIPAttention']
+           'SCCLIPAttention', 'RFCLIPAttention', 'ResCLIPAttention', 'ProxyCLIPAttention', 'CorrCLIPAttention', 'CASSAttention']

@@ -212,7 +212,11 @@ class CLIPViT(CLIPTowerAdapter):
         return (padded[:, 0] + (regions.max() + 1)).long()
 
     def guide_features(self, x: Tensor) -> Tensor:
-        """(B, 3, H, W) crops → the proxy's (B, C', h', w') features of the padded crops."""
+        """(B, 3, H, W) crops → the proxy's (B, C', h', w') features of the padded crops, or of
+        what the variant's own ``proxy_input`` makes of the crops (CASS)."""
+        prepare = getattr(self.attention, 'proxy_input', None)
+        if prepare is not None:
+            return self.proxy(prepare(x), self.attention.guide, prepared=True)
         return self.proxy(self.pad_to_patches(x), self.attention.guide)
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:

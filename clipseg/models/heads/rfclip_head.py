@@ -1,5 +1,6 @@
-"""RF-CLIP's text side (liblacklucy/RF-CLIP @c2b333e ``custom_segmentor.py:96-184``, CASS's
-segmentor with complete linkage): names grouped once by complete-linkage clustering of their
+"""RF-CLIP's and CASS's text side (liblacklucy/RF-CLIP @c2b333e ``custom_segmentor.py:96-184``
+with complete linkage; MICV-yonsei/CASS @228ecdd ``cass_segmentor.py:98-212`` with ward linkage):
+names grouped once by hierarchical clustering of their
 text embeddings; per window the best name of each group is nudged toward the image, and the
 scores mix the patch similarity with the image-level similarity."""
 from typing import Optional, Tuple
@@ -14,14 +15,15 @@ from ..text import ClassEmbeddings
 from .zero_shot_head import ZeroShotHead
 
 
-def cluster_names(queries: Tensor, max_distance: float) -> Tensor:
-    """(Q, D) unit text embeddings → (Q,) group ids: complete linkage on cosine distances, cut at
-    ``max_distance`` (scipy's ``linkage`` + ``fcluster(criterion='distance')``, as the authors)."""
+def cluster_names(queries: Tensor, max_distance: float, method: str = 'complete') -> Tensor:
+    """(Q, D) unit text embeddings → (Q,) group ids: ``method`` linkage (RF-CLIP: complete, CASS:
+    ward) on cosine distances, cut at ``max_distance`` (scipy's ``linkage`` +
+    ``fcluster(criterion='distance')``, as the authors)."""
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import pdist
     if queries.shape[0] == 1:
         return torch.zeros(1, dtype=torch.long)
-    tree = linkage(pdist(queries.detach().double().cpu().numpy(), 'cosine'), method='complete')
+    tree = linkage(pdist(queries.detach().double().cpu().numpy(), 'cosine'), method=method)
     return torch.from_numpy(fcluster(tree, t=max_distance, criterion='distance').astype(np.int64) - 1)
 
 
@@ -34,12 +36,17 @@ class RFCLIPHead(ZeroShotHead):
     (``global_from='image'``; the segmentor supplies it in slide mode). T′: in each group of names
     (``cluster_names`` at ``cluster_distance``), the name with the highest g becomes
     normalize((1 − a) t + a m), m = the normalised mean of the ``topk`` patch features most similar
-    to t; a = ``nudge_weight``, w = ``global_weight``. Needs an adapter with ``with_global=True``."""
+    to t; a = ``nudge_weight``, w = ``global_weight``; ``linkage``: ``'complete'`` (RF-CLIP) or
+    ``'ward'`` (CASS). Needs an adapter with ``with_global=True``."""
     returns = 'logits'
 
     def __init__(self, global_weight: float, nudge_weight: float, cluster_distance: float,
-                 topk: int = 2, global_from: str = 'image', in_channels: Optional[int] = None):
+                 topk: int = 2, global_from: str = 'image', linkage: str = 'complete',
+                 in_channels: Optional[int] = None):
         super().__init__(in_channels)
+        if linkage not in ('complete', 'ward'):
+            raise ValueError(f"linkage must be 'complete' (RF-CLIP) or 'ward' (CASS), got {linkage!r}")
+        self.linkage = linkage
         if global_from not in ('image', 'window'):
             raise ValueError(f"global_from must be 'image' or 'window', got {global_from!r}")
         self.global_weight, self.nudge_weight = global_weight, nudge_weight
@@ -52,7 +59,7 @@ class RFCLIPHead(ZeroShotHead):
 
     def nudged_queries(self, feats: Tensor, sims: Tensor, queries: Tensor) -> Tensor:
         """feats (N, P, D) unit patch features, sims (N, Q) image-level similarities → (N, Q, D)."""
-        groups = cluster_names(queries, self.cluster_distance).to(queries.device)
+        groups = cluster_names(queries, self.cluster_distance, self.linkage).to(queries.device)
         best = torch.zeros_like(sims, dtype=torch.bool)
         for g in groups.unique():
             members = (groups == g).nonzero().flatten()

@@ -12,7 +12,8 @@ class FoundationProxy(nn.Module):
 
     ``forward(x, kind)`` takes the crops CLIP sees, (B, 3, H, W) normalised with CLIP's pixel
     mean/std (``set_input_stats``), re-normalises them with the proxy's own statistics and returns
-    (B, C, h, w) patch features of ``kind`` (``kinds`` lists them: ``'x'`` the last block's output
+    (B, C, h, w) patch features of ``kind`` (``prepared=True``: ``x`` is already normalised for the
+    proxy, by a variant's own ``proxy_input``) (``kinds`` lists them: ``'x'`` the last block's output
     after the final norm; ``'q'``, ``'k'``, ``'v'``, ``'q+k'`` the last block's projections).
     ``patch_size`` is the pixels per output cell when the proxy runs at the crop's own size
     (None when it resizes every crop to a fixed input, as SAM does).
@@ -43,7 +44,7 @@ class FoundationProxy(nn.Module):
     def train(self, mode: bool = True):
         return super().train(False)    # always frozen
 
-    def forward(self, x: Tensor, kind: str = 'x') -> Tensor:
+    def forward(self, x: Tensor, kind: str = 'x', prepared: bool = False) -> Tensor:
         raise NotImplementedError
 
 

@@ -65,8 +65,9 @@ class SAMProxy(FoundationProxy):
         self.input_size = int(encoder.img_size)
 
     @torch.no_grad()
-    def forward(self, x: Tensor, kind: str = 'x') -> Tensor:
+    def forward(self, x: Tensor, kind: str = 'x', prepared: bool = False) -> Tensor:
         self.check_kind(kind)
         s = self.input_size
-        x = F.interpolate(self.renormalise(x), size=(s, s), mode='bilinear', align_corners=False)
+        x = F.interpolate(x.float() if prepared else self.renormalise(x), size=(s, s),
+                          mode='bilinear', align_corners=False)
         return self.encoder(x.to(self.encoder.patch_embed.proj.weight.dtype))

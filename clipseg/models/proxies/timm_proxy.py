@@ -85,14 +85,15 @@ class TimmProxy(FoundationProxy):
         self._qkv = output
 
     @torch.no_grad()
-    def forward(self, x: Tensor, kind: str = 'x') -> Tensor:
+    def forward(self, x: Tensor, kind: str = 'x', prepared: bool = False) -> Tensor:
         self.check_kind(kind)
         p = self.patch_size
         H, W = x.shape[-2:]
         h, w = H // p, W // p
         if h == 0 or w == 0:
             raise ValueError(f'a {H}x{W} crop is smaller than the proxy patch ({p} px)')
-        x = self.renormalise(x[..., :h * p, :w * p]).to(self.vit.patch_embed.proj.weight.dtype)
+        x = x[..., :h * p, :w * p]
+        x = (x.float() if prepared else self.renormalise(x)).to(self.vit.patch_embed.proj.weight.dtype)
         tokens = self.vit.forward_features(x)
         if kind != 'x':
             q, k, v = self._qkv.unflatten(-1, (3, -1)).unbind(2)

@@ -99,6 +99,10 @@ class ZeroShotSegmentor(BaseSegmentor):
         self.backbone = build_clip_adapter(model.visual, attention, **extra, **(backbone_cfg or {}))
         if getattr(self.backbone, 'proxy', None) is not None:   # it sees the crops CLIP sees
             self.backbone.proxy.set_input_stats(self.data_preprocessor.mean, self.data_preprocessor.std)
+            attention = self.backbone.attention
+            if hasattr(attention, 'in_mean'):                      # CASS makes DINO's input itself
+                attention.in_mean = self.data_preprocessor.mean.detach().clone().view(1, 3, 1, 1)
+                attention.in_std = self.data_preprocessor.std.detach().clone().view(1, 3, 1, 1)
         self.mask_source = build_mask_source(mask_source)
         head = dict(type='ZeroShotHead') if decode_head is None else dict(decode_head)
         if isinstance(head['type'], str) and '.' not in head['type']:

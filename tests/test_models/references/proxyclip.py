@@ -14,9 +14,12 @@ IN_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 
 
 def _dino_interpolated_pos(pos, h, w):
-    """DINO's interpolate_pos_encoding: bicubic with scale factors (h + 0.1)/√N, (w + 0.1)/√N."""
+    """DINO's interpolate_pos_encoding: bicubic with scale factors (h + 0.1)/√N, (w + 0.1)/√N;
+    the table as it is when the grid is its own (as every authors' copy of it)."""
     n = pos.shape[1] - 1
     m = int(math.sqrt(n))
+    if (h, w) == (m, m):
+        return pos
     patch = pos[:, 1:].reshape(1, m, m, -1).permute(0, 3, 1, 2)
     patch = F.interpolate(patch, scale_factor=((h + 0.1) / m, (w + 0.1) / m), mode='bicubic')
     assert patch.shape[-2:] == (h, w)
