@@ -154,3 +154,7 @@ TINY_PROXY = dict(type='TimmProxy', model_name='vit_base_patch8_224.dino', pretr
 TINY_SAM = dict(type='SAMProxy', pretrained=False,
                 encoder_cfg=dict(img_size=128, patch_size=16, embed_dim=32, depth=2, num_heads=2,
                                  out_chans=16, window_size=4, global_attn_indexes=(1,)))
+# a tiny whole SAM (encoder with relative positions and a global last block, prompt encoder, decoder)
+TINY_SAM_MODEL = dict(tiny=dict(img_size=128, patch_size=16, embed_dim=32, depth=2, num_heads=2,
+                                out_chans=16, window_size=4, global_attn_indexes=(1,),
+                                use_rel_pos=True))

@@ -230,6 +230,31 @@ def test_cass_protocol():
             f.stem for f in (CONFIGS / 'sclip').glob(f'sclip_*_{ds}.py')))['names'], ds
 
 
+def test_trident_protocol():
+    """YuHengsss/Trident @a93b346 configs/cfg_*.py: (short side, stride, prob_thd, coarse_thresh,
+    cos_fac, refine_neg_cos, SAM halves); 336 windows, DINO ViT-B/16, SAM ViT-B, refinement on."""
+    rows = {'voc21': (448, 224, 0.2, 0.2, 1.2, True, False),
+            'context60': (576, 224, 0.15, 0.15, 1.2, True, False),
+            'coco_object': (448, 224, 0.25, 0.25, 1.2, True, False),
+            'voc20': (336, 112, 0.0, 0.2, 0.0, True, False),
+            'context59': (576, 224, 0.0, 0.15, 1.2, True, False),
+            'coco_stuff171': (448, 224, 0.0, 0.05, 1.2, True, False),
+            'cityscapes': (688, 224, 0.0, 0.1, 3.0, False, True),
+            'ade20k150': (576, 224, 0.0, 0.05, 1.2, False, False)}
+    for ds, (scale, stride, prob, coarse, cos, neg, halves) in rows.items():
+        name = f'trident_vit-b16_openai_dino-b16_sam-b_slide336_{ds}'
+        p, m = protocol(name), load(name).model
+        t = m.test_cfg
+        assert (m.type, p['crop'], p['stride'], p['scale'], p['logit'], p['prob']) == (
+            'TridentSegmentor', (336, 336), (stride, stride), (2048, scale), 40.0, prob), ds
+        assert (t.coarse_thresh, t.cos_fac, t.refine_neg_cos, t.sam_halves) == (coarse, cos, neg, halves), ds
+        assert (t.sam_refine, t.sam_iou_thresh, t.minimal_area, t.sam_mask_coeff) == (True, 0.8, 225, 0.005)
+        assert (m.attention.type, m.attention.mean_over) == ('ProxyCLIPAttention', 'batch'), ds
+        assert m.proxy == dict(type='TimmProxy', model_name='vit_base_patch16_224.dino'), ds
+        assert m.sam.variant == 'vit_b' and p['names'] == protocol(
+            f'proxyclip_vit-b16_openai_dino-b8_slide{224 if ds == "cityscapes" else 336}_{ds}')['names']
+
+
 def test_common_protocol_is_sclips_for_every_method():
     for method in ('naclip', 'clearclip', 'maskclip', 'vanilla', 'scclip', 'rfclip', 'resclip'):
         for ds in DATASETS:
@@ -264,7 +289,7 @@ def tiny_family(model_name):
 
 def test_every_zero_shot_config_builds_with_a_tiny_clip():
     from mmseg.registry import MODELS
-    from .conftest import TINY_DINO, TINY_PROXY, TINY_SAM
+    from .conftest import TINY_DINO, TINY_PROXY, TINY_SAM, TINY_SAM_MODEL
     count = 0
     for path in sorted(CONFIGS.rglob('*.py')):
         if ('_base_' in path.parts or path.parent.name in ('denseclip', 'instances')
@@ -276,6 +301,8 @@ def test_every_zero_shot_config_builds_with_a_tiny_clip():
             model.teacher = TINY_DINO
         if 'proxy' in model:
             model.proxy = TINY_SAM if model.proxy.type == 'SAMProxy' else TINY_PROXY
+        if 'sam' in model:
+            model.sam = TINY_SAM_MODEL
         if (model.get('mask_source') or {}).get('type') in ('SAMMasks', 'SAM2Masks'):
             model.mask_source = dict(type='DINOClusterMasks')      # the mask models need weights
         if isinstance(model.get('attention'), dict) and model.attention.type == 'CorrCLIPAttention':

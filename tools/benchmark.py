@@ -59,26 +59,36 @@ def method_parts(args, attention):
     return parts
 
 
+def extra_models(seg):
+    """The second models a segmentor runs besides CLIP: its proxy (DINO) and SAM (Trident)."""
+    sam = getattr(seg, 'sam', None)
+    parts = [getattr(seg.backbone, 'proxy', None)]
+    if sam is not None:
+        parts += [sam.image_encoder, sam.prompt_encoder, sam.mask_decoder]
+    return [m for m in parts if m is not None]
+
+
 class ProxyShare:
-    """The share of a run's wall time spent in the segmentor's proxy model (0 without one)."""
+    """The share of a run's wall time spent in the segmentor's extra models (``extra_models``)."""
 
     def __init__(self, seg):
-        self.proxy = getattr(seg.backbone, 'proxy', None)
+        self.models = extra_models(seg)
         self.spent = 0.0
 
     def __call__(self, fn):
-        if self.proxy is None:
+        if not self.models:
             return 0.0
-        starts = []
-        pre = self.proxy.register_forward_pre_hook(lambda *a: starts.append(time.perf_counter()))
-        post = self.proxy.register_forward_hook(
-            lambda *a: setattr(self, 'spent', self.spent + time.perf_counter() - starts.pop()))
+        starts, hooks = [], []
+        for m in self.models:
+            hooks.append(m.register_forward_pre_hook(lambda *a: starts.append(time.perf_counter())))
+            hooks.append(m.register_forward_hook(
+                lambda *a: setattr(self, 'spent', self.spent + time.perf_counter() - starts.pop())))
         self.spent, start = 0.0, time.perf_counter()
         try:
             fn()
         finally:
-            pre.remove()
-            post.remove()
+            for h in hooks:
+                h.remove()
         return round(self.spent / (time.perf_counter() - start), 3)
 
 
@@ -165,6 +175,15 @@ def build_segmentor(args, attention, mode, crop, stride, classes, templates='nam
     test_cfg = dict(mode=mode, crop_size=(crop, crop), stride=(stride, stride),
                     max_windows=args.max_windows, keep_logits=False,
                     **(options or speed_options(args)))
+    if attention == 'trident':   # its own segmentor: random DINO ViT-B/16 and SAM ViT-B
+        cfg = dict(type='TridentSegmentor', clip=clip, templates=templates, class_names=classes,
+                   proxy=dict(type='TimmProxy', model_name='vit_base_patch16_224.dino',
+                              pretrained=False),
+                   sam=dict(variant='vit_b', pretrained=False), backbone_cfg=dict(pad='drop'),
+                   test_cfg=dict(test_cfg, sam_refine=True))
+        seg = MODELS.build(cfg).to(args.device).eval()
+        seg.class_embeddings()
+        return seg
     if attention == 'dinoiser':
         cfg = dict(type='CLIPDINOiser', clip=clip, templates=templates, class_names=classes,
                    test_cfg=test_cfg, allow_random_heads=True)  # speed only: heads untrained
@@ -224,13 +243,13 @@ def section_main(args, floors):
             rows.append(row('floor (open_clip visual)', mode, batch, secs, mem, 1.0, batch, n_win))
             print_row(rows[-1])
             for method in args.methods.split(','):
-                if method == 'dinoiser' and mode == 'whole':
+                if method in ('dinoiser', 'trident') and mode == 'whole':   # slide only
                     continue
                 seg = build_segmentor(args, method, mode, args.crop, args.stride, classes)
                 secs, mem, _, ratio = timed(lambda: seg.predict(images), args.device, args.runs,
                                             args.warmup, floor=floor)
                 rows.append(row(method, mode, batch, secs, mem, ratio, batch, n_win))
-                if getattr(seg.backbone, 'proxy', None) is not None:
+                if extra_models(seg):
                     rows[-1]['proxy_share'] = ProxyShare(seg)(lambda: seg.predict(images))
                 print_row(rows[-1])
                 del seg

@@ -32,7 +32,8 @@ from clipseg.apis.inference import CONFIG_ROOT, load_config
 from clipseg.utils.errors import run_cli
 
 METHODS = ('sclip', 'naclip', 'clearclip', 'maskclip', 'dinoiser', 'vanilla', 'denseclip', 'scclip', 'rfclip',
-           'resclip', 'proxyclip', 'corrclip', 'cass')
+           'resclip', 'proxyclip', 'corrclip', 'cass',
+           'trident')
 TRAINED = ('denseclip',)            # no number without a trained checkpoint (--checkpoint)
 EVERY_BACKBONE = ('denseclip',)     # one row per backbone; the others run their ViT config
 PUBLISHED = Path(__file__).with_name('published_miou.json')
@@ -129,6 +130,9 @@ def missing_data(cfg: Config, data: str):
         need.append(osp.join(root, ds.ann_file))
     if mask_root:
         need.append(mask_root)
+    sam = cfg.model.get('sam') or {}
+    if sam.get('checkpoint'):                      # Trident's SAM weights, a local file
+        need.append(sam.checkpoint)
     return [p for p in need if not osp.exists(p)]
 
 
@@ -204,6 +208,9 @@ def main(argv=None) -> int:
     for (method, ds, stem), missing in sorted(skipped.items()):
         hint = '' if missing[0].startswith('a trained') else \
             '.\n  Prepare it: ' + PREPARE[ds].format(data=args.data)
+        if any(m.endswith('.pth') for m in missing):
+            hint += ('\n  SAM ViT-B weights: sam_vit_b_01ec64.pth (github.com/facebookresearch/'
+                     'segment-anything), or --cfg-options model.sam.checkpoint=FILE')
         if any('region_masks' in m for m in missing):
             hint += '\n  ' + PREPARE['region_masks'].format(data=args.data)
         print(f'skipped {method} on {row_name(method, ds, stem)}: missing {", ".join(missing)}{hint}',

@@ -24,6 +24,42 @@ def import_segment_anything():
     return segment_anything
 
 
+def build_sam(variant: str = 'vit_b', checkpoint: Optional[str] = None, pretrained: bool = True,
+              tiny: Optional[dict] = None, key: str = 'model.sam') -> nn.Module:
+    """A whole SAM (encoder, prompt encoder, mask decoder) of ``variant`` with the released weights
+    from ``checkpoint``, random weights (``pretrained=False``), or ``tiny``: the encoder arguments of
+    a small random SAM (tests); ``key`` names the config key in errors."""
+    sam = import_segment_anything()
+    if tiny is not None:
+        from segment_anything.modeling import (ImageEncoderViT, MaskDecoder, PromptEncoder, Sam,
+                                               TwoWayTransformer)
+        encoder = ImageEncoderViT(**tiny)
+        dim, grid = encoder.neck[0].out_channels, encoder.img_size // encoder.patch_embed.proj.stride[0]
+        return Sam(image_encoder=encoder,
+                   prompt_encoder=PromptEncoder(embed_dim=dim, image_embedding_size=(grid, grid),
+                                                input_image_size=(encoder.img_size,) * 2, mask_in_chans=4),
+                   mask_decoder=MaskDecoder(num_multimask_outputs=3, transformer_dim=dim,
+                                            transformer=TwoWayTransformer(depth=1, embedding_dim=dim,
+                                                                          mlp_dim=2 * dim, num_heads=2),
+                                            iou_head_depth=1, iou_head_hidden_dim=dim)).eval()
+    if variant not in SAM_FILES:
+        raise ValueError(f'SAM variant must be one of {sorted(SAM_FILES)}, got {variant!r}')
+    if pretrained and checkpoint is None:
+        raise WeightsUnavailableError(
+            f'SAM {variant} weights come from a local file: download {SAM_FILES[variant]} '
+            f'(github.com/facebookresearch/segment-anything, Model Checkpoints) and set '
+            f'{key}.checkpoint=/path/to/it (or pretrained=False for random weights)')
+    if checkpoint is not None and not os.path.isfile(checkpoint):
+        raise FileNotFoundError(f'SAM checkpoint not found: {checkpoint!r} ({key}.checkpoint)')
+    model = sam.sam_model_registry[variant](checkpoint=None)
+    if checkpoint is not None:
+        missing, _ = model.load_state_dict(safe_load(checkpoint), strict=False)
+        if missing:
+            raise ValueError(f'{checkpoint!r} is not a SAM {variant} checkpoint: {len(missing)} '
+                             f'weights missing, e.g. {missing[:3]}')
+    return model.eval()
+
+
 @MODELS.register_module()
 class SAMProxy(FoundationProxy):
     """The neck output of SAM's ViT image encoder, (B, 256, 64, 64) for ViT-B/L/H: every crop is

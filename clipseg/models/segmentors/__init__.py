@@ -2,8 +2,9 @@
 from .denseclip import DenseCLIP
 from .dinoiser import CLIPDINOiser, DINOiserTraining
 from .found_decoder import FOUNDDecoder
+from .trident import TridentSegmentor
 from .zero_shot import ZeroShotSegmentor
 from ..heads import correlation_pool
 
 __all__ = ['ZeroShotSegmentor', 'CLIPDINOiser', 'DINOiserTraining', 'correlation_pool',
-           'DenseCLIP', 'FOUNDDecoder']
+           'DenseCLIP', 'FOUNDDecoder', 'TridentSegmentor']

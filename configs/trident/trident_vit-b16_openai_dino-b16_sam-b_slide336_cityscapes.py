@@ -1,0 +1,8 @@
+# Trident protocol (YuHengsss/Trident @a93b346 configs/cfg_*.py; ProxyCLIP's class lists).
+_base_ = ['../_base_/models/trident_vit-b16_openai_dino-b16_sam-b.py', '../_base_/datasets/cityscapes.py',
+          '../_base_/datasets/test_short688.py', '../_base_/default_runtime.py']
+model = dict(class_names='{{fileDirname}}/../_base_/datasets/class_names/proxyclip/cityscapes.txt',
+             allow_shared_names={{_base_.allow_shared_names}},
+             test_cfg=dict(stride=(224, 224), prob_thd=0.0, coarse_thresh=0.1, cos_fac=3.0,
+                           refine_neg_cos=False, sam_halves=True))
+test_dataloader = dict(dataset=dict(pipeline={{_base_.test_pipeline}}))
