@@ -200,3 +200,22 @@ def test_a_callable_segments_a_whole_batch_with_map_correction():
     for out in outs:
         labels = out.pred_sem_seg.data[0]
         assert len(labels[:, 75:].unique()) == 1 and len(labels[:10, :10].unique()) == 1
+
+
+@pytest.mark.slow
+def test_sam2_masks_paint_the_generators_masks():
+    """SAM 2's generator (the optional ``sam2`` package; random SAM 2.1 Hiera-T, thresholds open so
+    masks come out) gives an id map of the image's size: ids painted by increasing area."""
+    sam2 = pytest.importorskip('sam2.build_sam')
+    from clipseg.models.masks import SAM2Masks
+    torch.manual_seed(0)
+    model = sam2.build_sam2('configs/sam2.1/sam2.1_hiera_t.yaml', None, device='cpu',
+                            apply_postprocessing=False)
+    source = SAM2Masks(model=model, generator=dict(points_per_side=1, pred_iou_thresh=-1e9,
+                                                   stability_score_thresh=-1e9, box_nms_thresh=1.0))
+    image = np.zeros((64, 96, 3), np.uint8)
+    image[:, 48:] = 200
+    records = source.generator.generate(image)
+    ids = source(image, {})
+    assert ids.shape == (64, 96) and len(records) > 0
+    assert torch.equal(ids, paint_regions(np.stack([r['segmentation'] for r in records])))
