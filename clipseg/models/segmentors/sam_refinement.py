@@ -36,10 +36,13 @@ def class_regions(labels: Tensor, probs: Tensor, coarse_thresh: float, minimal_a
 @torch.no_grad()
 def sam_refine(predictor, labels: Tensor, probs: Tensor, image_hw: Tuple[int, int],
                coarse_thresh: float, minimal_area: int = 225, mask_coeff: float = 0.005,
-               iou_thresh: float = 0.8) -> Tensor:
+               iou_thresh: float = 0.8, prompt_3d: bool = True) -> Tensor:
     """(H, W) labels, (K, H, W) probabilities at the image's size ``image_hw`` → refined labels;
     ``predictor``: a ``SamPredictor`` holding the image (``set_image`` done). Regions are found at
-    half resolution (utils.py:104-111); pixels no kept mask covers keep their label."""
+    half resolution (utils.py:104-111); pixels no kept mask covers keep their label.
+    ``prompt_3d``: the mask prompt goes to SAM as (1, 256, 256), as the authors pass it
+    (utils.py:140-154), where SAM's LayerNorm2d then normalises over rows instead of channels;
+    False: SAM's documented (1, 1, 256, 256)."""
     K, H, W = probs.shape
     dh, dw = H // 2, W // 2
     small = F.interpolate(labels[None, None].float(), size=(dh, dw), mode='nearest')[0, 0].long()
@@ -54,6 +57,8 @@ def sam_refine(predictor, labels: Tensor, probs: Tensor, image_hw: Tuple[int, in
         prompt = F.interpolate(p[c][None, None], size=(mh, mw), mode='bilinear', align_corners=False)
         prompt = F.pad(prompt, (0, side - mw, 0, side - mh))
         prompt = torch.where(prompt > coarse_thresh, mask_coeff * prompt, torch.zeros_like(prompt))
+        if prompt_3d:
+            prompt = prompt[0]
         box = predictor.transform.apply_boxes_torch(boxes.float(), (dh, dw))
         point = predictor.transform.apply_coords_torch(points.float(), (dh, dw))[:, None]
         _, scores, low = predictor.predict_torch(

@@ -24,7 +24,8 @@ TRIDENT_TEST_CFG = dict(
     cos_fac=1.2,            # SAM pairs kept where their value cosine exceeds cos_fac × its mean
     refine_neg_cos=True,    # False: a negative threshold becomes 0.6 (Cityscapes, ADE20K)
     sam_halves=False,       # Cityscapes: SAM sees the left and right halves separately
-    sam_refine=True, coarse_thresh=0.2, sam_iou_thresh=0.8, minimal_area=225, sam_mask_coeff=0.005)
+    sam_refine=True, coarse_thresh=0.2, sam_iou_thresh=0.8, minimal_area=225, sam_mask_coeff=0.005,
+    sam_prompt_3d=True)     # the mask prompt shaped as the authors pass it (see sam_refine)
 
 
 def fit_to_stride(x: Tensor, stride: int, crop: int) -> Tensor:
@@ -190,7 +191,7 @@ class TridentSegmentor(ZeroShotSegmentor):
             if cfg['sam_refine']:
                 labels = sam_refine(self.predictor, labels, probs, tuple(rgb.shape[:2]),
                                     cfg['coarse_thresh'], cfg['minimal_area'], cfg['sam_mask_coeff'],
-                                    cfg['sam_iou_thresh'])
+                                    cfg['sam_iou_thresh'], cfg['sam_prompt_3d'])
             sample.set_data(dict(pred_sem_seg=PixelData(data=labels[None])))
             if cfg['keep_logits']:
                 sample.set_data(dict(seg_logits=PixelData(data=probs)))

@@ -168,7 +168,7 @@ def refine(predictor, rgb_hw, seg, probs, coarse_thresh, minimal_area=225, coeff
         boxes = masks_to_boxes(torch.stack(regions))
         r = F.interpolate(p_d[c][None, None], [new_h, new_w], mode='bilinear', align_corners=False)
         r = F.pad(r, (0, side - new_w, 0, side - new_h))
-        r = torch.where(r > coarse_thresh, coeff * r, torch.tensor(0.0))
+        r = torch.where(r > coarse_thresh, coeff * r, torch.tensor(0.0))[0]   # (1, 256, 256), theirs
         b = predictor.transform.apply_boxes_torch(boxes.float(), [dh, dw])
         pts = predictor.transform.apply_coords_torch(torch.stack(points).float(), [dh, dw])[:, None]
         _, score, low = predictor.predict_torch(point_coords=pts, point_labels=torch.ones(len(pts), 1),
