@@ -119,6 +119,9 @@ def test_proxies_give_their_own_grids_and_statistics():
     feats = reg(x)
     direct = reg.vit.forward_features(reg.renormalise(x))[:, 5:]
     torch.testing.assert_close(feats, direct.transpose(1, 2).reshape(1, 64, 4, 5))
+    v3 = build_proxy(dict(TINY_PROXY, model_name='vit_base_patch16_dinov3.lvd1689m'))
+    assert (v3.prefix, v3.patch_size, v3.pos_resize) == (5, 16, 'timm')    # CLS + 4 registers
+    assert v3(torch.randn(1, 3, 64, 96), 'q+k').shape == (1, 64, 4, 6)
     sam = build_proxy(TINY_SAM)
     sam.set_input_stats(torch.tensor(CLIP_MEAN), torch.tensor(CLIP_STD))
     grey = (torch.full((1, 3, 40, 60), 128.0) - torch.tensor(CLIP_MEAN).view(1, 3, 1, 1)) \
