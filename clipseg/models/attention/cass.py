@@ -115,8 +115,8 @@ class CASSAttention(LastBlockAttention):
             kb, db = k[b], match_range(dk[b], k[b])          # global min/max over heads and tokens
             clip_g = kb @ kb.transpose(1, 2) * d ** -0.5     # (H, N, N) key-key graphs
             dino_g = db @ db.transpose(1, 2) * d ** -0.5
-            cost = 1 - spectral_distance(top_eigenvalues(dino_g, self.eigen),
-                                         top_eigenvalues(clip_g, self.eigen)).float()
+            cost = (1 - spectral_distance(top_eigenvalues(dino_g, self.eigen),     # float32 as
+                                          top_eigenvalues(clip_g, self.eigen))).float()  # theirs
             from scipy.optimize import linear_sum_assignment
             rows, cols = linear_sum_assignment(cost.cpu().numpy())
             mixed = []
