@@ -18,7 +18,7 @@ from ...utils.palette import rgb_palette
 from ..text import ClassEmbeddings, TextClassifier, parse_classes
 from .fast_backbone import FastBackbone, check_options
 from .stitching import Stitch, Window, stitch, stitched_rows
-from .windows import grid_to_window, slide_windows
+from .windows import slide_windows
 
 
 PER_REQUEST = ('prob_thd', 'bg_idx')   # test settings a data sample's metainfo may override
@@ -213,11 +213,18 @@ class ZeroShotSegmentor(BaseSegmentor):
     def window_logits(self, crops: Tensor, emb: ClassEmbeddings) -> Tensor:
         """(N, 3, hc, wc) → (N, Q, hc, wc): grid logits upsampled bilinearly to the window (the
         reference formulation; inference computes the same through ``stitch``)."""
-        logits = self.grid_logits(crops, emb)
+        logits = self.grid_logits(crops, emb)   # plain interpolation: traceable for ONNX export
         (ph, pw), (hc, wc), (gh, gw) = self.pad_unit, crops.shape[-2:], logits.shape[-2:]
-        gy = grid_to_window(gh, hc, ph, self.pad_mode, crops.device)
-        gx = grid_to_window(gw, wc, pw, self.pad_mode, crops.device)
-        return torch.einsum('nqhw,hy,wx->nqyx', logits, gy, gx)
+        if self.pad_mode in ('drop', 'corner_stretch'):   # stretch the grid over the window
+            return F.interpolate(logits, size=(hc, wc), mode='bilinear', align_corners=False)
+        if self.pad_mode == 'even_stretch':               # over the evenly padded window
+            size = (hc + (-hc) % ph, wc + (-wc) % pw)
+        else:
+            size = (gh * ph, gw * pw)
+        t = (size[0] - hc) // 2 if self.pad_mode.startswith('even') else 0
+        left = (size[1] - wc) // 2 if self.pad_mode.startswith('even') else 0
+        up = F.interpolate(logits, size=size, mode='bilinear', align_corners=False)
+        return up[..., t:t + hc, left:left + wc]
 
     # ----- one batch ---------------------------------------------------------------------------
     def run_windows(self, images: List[Tensor], emb: ClassEmbeddings,
