@@ -79,12 +79,14 @@ def voc_mini(tmp_path_factory):
     return make_voc_like(tmp_path_factory.mktemp('voc_like'))
 
 
-def write_tiny_config(tmp_path, base, name='tiny.py', model_cfg=None):
-    """A config inheriting ``base`` with a tiny architecture (default: the tiny ViT) swapped in."""
+def write_tiny_config(tmp_path, base, name='tiny.py', model_cfg=None, extra=''):
+    """A config inheriting ``base`` with a tiny architecture (default: the tiny ViT) swapped in;
+    ``extra``: more ``model`` keys, as config text (``"proxy=dict(_delete_=True, ...)"``)."""
     path = tmp_path / name
     path.write_text(f"_base_ = ['{REPO / base}']\n"
                     f"model = dict(clip=dict(_delete_=True, model_name='tiny', "
-                    f"model_cfg={model_cfg or TINY_VIT!r}, pretrained=None))\n")
+                    f"model_cfg={model_cfg or TINY_VIT!r}, pretrained=None)"
+                    f"{', ' + extra if extra else ''})\n")
     return path
 
 TINY_DINO = dict(model_name='vit_base_patch16_224.dino', pretrained=False,

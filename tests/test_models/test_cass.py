@@ -10,7 +10,7 @@ from clipseg.models.attention.cass import low_rank, spectral_distance
 from clipseg.models.clip.loader import create_clip
 from clipseg.models.proxies import build_proxy
 from mmseg.registry import MODELS
-from ..conftest import REPO, TINY_PROXY, TINY_VIT
+from ..conftest import TINY_PROXY, TINY_VIT, write_tiny_config
 from .references import cass as ref
 
 TINY_DINO_LIKE_CLIP = TINY_PROXY          # CASS pairs heads: CLIP's layout, 2 heads × 32
@@ -54,11 +54,8 @@ def test_heads_pair_by_spectral_distance_and_graphs_keep_their_top_eigenpairs():
 
 
 def _tiny_config(tmp_path, base):
-    path = tmp_path / 'tiny_cass.py'
-    path.write_text(f"_base_ = ['{REPO / base}']\n"
-                    f"model = dict(clip=dict(_delete_=True, model_name='tiny', model_cfg={TINY_VIT!r},"
-                    f" pretrained=None), proxy=dict(_delete_=True, **{TINY_DINO_LIKE_CLIP!r}))\n")
-    return path
+    return write_tiny_config(tmp_path, base,
+                             extra=f"proxy=dict(_delete_=True, **{TINY_DINO_LIKE_CLIP!r})")
 
 
 def test_voc21_config_on_a_photo_matches_the_reference(tmp_path, voc_mini):

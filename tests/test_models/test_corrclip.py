@@ -13,7 +13,7 @@ from clipseg.models.masks import (CallableMasks, DINOClusterMasks, FolderMasks, 
                                   region_vote)
 from clipseg.models.proxies import build_proxy
 from mmseg.registry import MODELS
-from ..conftest import REPO, TINY_PROXY, TINY_VIT
+from ..conftest import TINY_PROXY, TINY_VIT, write_tiny_config
 from .references import corrclip as ref
 
 CLIP_MEAN = [122.771, 116.746, 104.094]
@@ -96,12 +96,9 @@ def test_paint_and_vote_follow_the_authors():
 
 
 def _tiny_config(tmp_path, base, masks):
-    path = tmp_path / 'tiny_corrclip.py'
-    path.write_text(f"_base_ = ['{REPO / base}']\n"
-                    f"model = dict(clip=dict(_delete_=True, model_name='tiny', model_cfg={TINY_VIT!r},"
-                    f" pretrained=None), proxy=dict(_delete_=True, **{TINY_PROXY!r}),"
-                    f" attention=dict(spatial_layers=1), mask_source=dict(root='{masks}'))\n")
-    return path
+    return write_tiny_config(tmp_path, base, extra=(
+        f"proxy=dict(_delete_=True, **{TINY_PROXY!r}), attention=dict(spatial_layers=1), "
+        f"mask_source=dict(root='{masks}')"))
 
 
 def test_voc21_config_on_a_photo_matches_the_reference(tmp_path, voc_mini):

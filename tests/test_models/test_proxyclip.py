@@ -13,7 +13,7 @@ from clipseg.models.clip import WeightsUnavailableError
 from clipseg.models.clip.loader import create_clip
 from clipseg.models.proxies import build_proxy
 from mmseg.registry import MODELS
-from ..conftest import REPO, TINY_PROXY, TINY_RN, TINY_SAM, TINY_VIT
+from ..conftest import TINY_PROXY, TINY_RN, TINY_SAM, TINY_VIT, write_tiny_config
 from .references import proxyclip as ref
 
 CLIP_MEAN = [122.771, 116.746, 104.094]
@@ -64,11 +64,7 @@ def test_proxy_attention_keeps_to_the_planted_groups():
 
 
 def _tiny_config(tmp_path, base):
-    path = tmp_path / 'tiny_proxyclip.py'
-    path.write_text(f"_base_ = ['{REPO / base}']\n"
-                    f"model = dict(clip=dict(_delete_=True, model_name='tiny', model_cfg={TINY_VIT!r},"
-                    f" pretrained=None), proxy=dict(_delete_=True, **{TINY_PROXY!r}))\n")
-    return path
+    return write_tiny_config(tmp_path, base, extra=f"proxy=dict(_delete_=True, **{TINY_PROXY!r})")
 
 
 def test_voc21_config_on_a_photo_matches_the_reference(tmp_path, voc_mini):

@@ -1,7 +1,6 @@
 """Trident against a written-out reference of the authors' computation, on identical random
 weights (tiny CLIP, DINO and SAM)."""
 import cv2
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -10,19 +9,16 @@ import clipseg
 from clipseg.apis.inference import image_pipeline, prepare
 from clipseg.models.segmentors.trident import fit_to_stride, sam_affinity
 from mmseg.registry import MODELS
-from ..conftest import REPO, TINY_PROXY, TINY_SAM_MODEL, TINY_VIT
+from ..conftest import TINY_PROXY, TINY_SAM_MODEL, TINY_VIT, write_tiny_config
 from .references import trident as ref
 
 TINY_DINO16 = dict(TINY_PROXY, model_name='vit_base_patch16_224.dino')
 
 
 def _tiny_config(tmp_path, base, **test_cfg):
-    path = tmp_path / 'tiny_trident.py'
-    path.write_text(f"_base_ = ['{REPO / base}']\n"
-                    f"model = dict(clip=dict(_delete_=True, model_name='tiny', model_cfg={TINY_VIT!r},"
-                    f" pretrained=None), proxy=dict(_delete_=True, **{TINY_DINO16!r}),"
-                    f" sam=dict(_delete_=True, **{TINY_SAM_MODEL!r}), test_cfg={test_cfg!r})\n")
-    return path
+    return write_tiny_config(tmp_path, base, extra=(
+        f"proxy=dict(_delete_=True, **{TINY_DINO16!r}), "
+        f"sam=dict(_delete_=True, **{TINY_SAM_MODEL!r}), test_cfg={test_cfg!r}"))
 
 
 @pytest.mark.parametrize('refine', [False, True])

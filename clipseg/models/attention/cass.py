@@ -91,10 +91,6 @@ class CASSAttention(LastBlockAttention):
                 .permute(2, 0, 1) for im in u8]).to(x.device)
         return (u8.float() / 255 - IN_MEAN.to(x.device)) / IN_STD.to(x.device)
 
-    def run_tower(self, visual, x, grid):
-        raise RuntimeError('CASS needs a DINO proxy: set model.proxy=dict(type=\'TimmProxy\', '
-                           'model_name=\'vit_base_patch8_224.dino\')')
-
     def run_guided(self, visual: nn.Module, x: Tensor, grid: Tuple[int, int], guide: Tensor
                    ) -> Tuple[Tensor, Tuple[int, int]]:
         *blocks, last = visual.transformer.resblocks

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmseg.registry import MODELS
+from ..masks.base import resize_ids
 from .base import LastBlockAttention, value_path, values_on_grid
 
 SPATIAL_LAYERS = {12: 5, 24: 12, 32: 28}   # transformer.py:528-539, else depth - 4
@@ -54,11 +55,6 @@ def region_attention(feats: Tensor, regions: Tensor, tau: float = 4.0) -> Tensor
     allow = same | ((rest[:, None] | rest[None, :]) & (s > s.mean()))
     allow |= torch.eye(len(s), dtype=torch.bool, device=s.device)
     return torch.softmax((tau * s).masked_fill(~allow, float('-inf')), dim=-1)
-
-
-def nearest(ids: Tensor, size: Tuple[int, int]) -> Tensor:
-    """(h, w) ids → ``size`` with PyTorch's nearest resize (the authors' F.interpolate)."""
-    return F.interpolate(ids[None, None].float(), size=size, mode='nearest')[0, 0].long()
 
 
 def region_token_step(block: nn.Module, tokens: Tensor, x: Tensor, allow: Tensor) -> Tensor:
@@ -117,10 +113,6 @@ class CorrCLIPAttention(LastBlockAttention):
                                'dict(type=\'FolderMasks\', root=...) or SAM2Masks)')
         return self._regions
 
-    def run_tower(self, visual, x, grid):
-        raise RuntimeError('CorrCLIP needs a proxy model: set model.proxy=dict(type=\'TimmProxy\', '
-                           'model_name=\'vit_base_patch8_224.dino\')')
-
     def run_guided(self, visual: nn.Module, x: Tensor, grid: Tuple[int, int], guide: Tensor,
                    regions: Tensor = None) -> Tuple[Tensor, Tuple[int, int]]:
         *blocks, last = visual.transformer.resblocks
@@ -131,14 +123,14 @@ class CorrCLIPAttention(LastBlockAttention):
         feats = F.normalize(guide.float().flatten(2).transpose(1, 2), dim=-1)   # (B, N', C')
         attn, allow, cells = [], [], []
         for b in range(B):
-            at_feat = nearest(regions[b], size).flatten()                     # top-left pixels
+            at_feat = resize_ids(regions[b], size).flatten()                     # top-left pixels
             merged = merge_regions(feats[b], at_feat, self.merge_eps)
             attn.append(region_attention(feats[b], merged, self.tau))
-            at_clip = nearest(merged.view(size), grid)
+            at_clip = resize_ids(merged.view(size), grid)
             ids = torch.unique(at_clip)
             member = at_clip.flatten()[None] == ids[:, None]                  # (R, T) at CLIP grid
             allow.append(torch.cat([torch.ones_like(member[:, :1]), member], dim=1))
-            back = nearest(at_clip, size).flatten()                           # CLIP grid → proxy grid
+            back = resize_ids(at_clip, size).flatten()                           # CLIP grid → proxy grid
             cells.append((back[None] == ids[:, None]).to(x.dtype))            # (R, N')
         R = max(a.shape[0] for a in allow)
         allow = torch.stack([F.pad(a, (0, 0, 0, R - a.shape[0])) for a in allow])

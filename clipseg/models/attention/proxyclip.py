@@ -3,7 +3,6 @@ attention of CLIP's last block."""
 from typing import Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmseg.registry import MODELS
@@ -50,7 +49,3 @@ class ProxyCLIPAttention(LastBlockAttention):
         attn = proxy_attention(guide.to(v.dtype), self.beta, self.gamma, self.mean_over)
         out = last.attn.out_proj(attn @ v)
         return torch.cat([out.new_zeros(out.shape[0], 1, out.shape[2]), out], dim=1), size
-
-    def run_tower(self, visual, x, grid):
-        raise RuntimeError('ProxyCLIP needs a proxy model: set model.proxy=dict(type=\'TimmProxy\', '
-                           'model_name=\'vit_base_patch8_224.dino\') (or SAMProxy)')

@@ -12,6 +12,7 @@ from mmdet.models.detectors import BaseDetector
 from mmdet.registry import MODELS as DET_MODELS
 from mmseg.registry import MODELS as SEG_MODELS
 from mmseg.structures import SegDataSample
+from ..building import mmseg_scoped
 
 
 def instances_from_maps(probs: Tensor, labels: Tensor, skip: Sequence[int] = (),
@@ -89,9 +90,7 @@ def segmentor_config(segmentor: dict) -> dict:
     from ...apis.inference import find_config
     overrides = {k: v for k, v in dict(segmentor).items() if k != 'config'}
     model = Config._merge_a_into_b(overrides, find_config(segmentor['config']).model.to_dict())
-    if isinstance(model.get('type'), str) and '.' not in model['type']:
-        model['type'] = 'mmseg.' + model['type']
-    return model
+    return mmseg_scoped(model)
 
 
 @DET_MODELS.register_module()

@@ -5,7 +5,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from mmseg.registry import MODELS
+import torch.nn.functional as F
+
+from ..building import build_part
 
 
 class MaskSource(nn.Module):
@@ -55,12 +57,10 @@ def region_vote(labels: Tensor, regions: Tensor) -> Tensor:
 
 def build_mask_source(cfg) -> Optional[MaskSource]:
     """``dict(type='FolderMasks', root=...)`` (or a module, or None) → the mask source."""
-    if cfg is None or isinstance(cfg, MaskSource):
-        return cfg
-    cfg = dict(cfg)
-    if isinstance(cfg.get('type'), str) and '.' not in cfg['type']:
-        cfg['type'] = 'mmseg.' + cfg['type']
-    module = MODELS.build(cfg)
-    if not isinstance(module, MaskSource):
-        raise TypeError(f'mask source {cfg["type"]} built a {type(module).__name__}, not a MaskSource')
-    return module
+    return build_part(cfg, MaskSource, 'mask source')
+
+
+def resize_ids(ids: Tensor, size) -> Tensor:
+    """(h, w) integer ids → ``size`` by PyTorch's nearest resize (each cell's top-left source pixel,
+    as the authors' ``F.interpolate(..., mode='nearest')``)."""
+    return F.interpolate(ids[None, None].float(), size=tuple(size), mode='nearest')[0, 0].long()

@@ -1,6 +1,6 @@
 """Masks the user gives: a folder of files named after the images, or a Python callable."""
 import os
-from typing import Callable, Optional
+from typing import Callable
 
 import cv2
 import numpy as np

@@ -4,7 +4,7 @@ from typing import Optional, Sequence, Union
 import torch
 from torch import Tensor, nn
 
-from mmseg.registry import MODELS
+from ..building import build_part
 
 
 class FoundationProxy(nn.Module):
@@ -50,12 +50,4 @@ class FoundationProxy(nn.Module):
 
 def build_proxy(cfg: Union[dict, FoundationProxy, None]) -> Optional[FoundationProxy]:
     """``dict(type='TimmProxy', model_name='vit_base_patch8_224.dino')`` (or a module) → the proxy."""
-    if cfg is None or isinstance(cfg, FoundationProxy):
-        return cfg
-    cfg = dict(cfg)
-    if isinstance(cfg.get('type'), str) and '.' not in cfg['type']:
-        cfg['type'] = 'mmseg.' + cfg['type']
-    module = MODELS.build(cfg)
-    if not isinstance(module, FoundationProxy):
-        raise TypeError(f'proxy {cfg["type"]} built a {type(module).__name__}, not a FoundationProxy')
-    return module
+    return build_part(cfg, FoundationProxy, 'proxy')

@@ -7,12 +7,38 @@ import torch
 from torch import Tensor
 
 from mmseg.registry import MODELS
-from ..clip import WeightsUnavailableError
+from ..clip import WeightsUnavailableError, _offline
 from ..clip.positions import resize_pos_embed
-from ..teachers.dino_teacher import _timm_weights_available
 from .base import FoundationProxy
 
 POS_MODES = ('dino', 'timm')
+
+
+def timm_weights_available(model_name: str) -> bool:
+    """Whether timm can get ``model_name``'s pretrained weights: cached, or the hub reachable."""
+    from huggingface_hub import try_to_load_from_cache
+    import timm
+    cfg = timm.models.get_pretrained_cfg(model_name)
+    hub = getattr(cfg, 'hf_hub_id', None) if cfg is not None else None
+    if not hub:
+        return not _offline()
+    for name in ('model.safetensors', 'pytorch_model.bin', 'open_clip_pytorch_model.bin'):
+        if isinstance(try_to_load_from_cache(hub, name), str):
+            return True
+    return not _offline()
+
+
+def use_dino_positions(vit) -> None:
+    """Make the timm ViT ``vit`` resize its positional table as DINO's hub code (bicubic, scale
+    factor (h + 0.1)/√N) instead of timm's antialiased resampling (one CLS token, no registers)."""
+    def pos_embed(x: Tensor) -> Tensor:               # (B, h, w, C) patches → (B, 1 + h*w, C)
+        B, h, w, C = x.shape
+        pos = vit.pos_embed[0]
+        side = int(math.isqrt(pos.shape[0] - 1))
+        pos = resize_pos_embed(pos, (side, side), (h, w), 'dino').to(x.dtype)
+        x = torch.cat([vit.cls_token.expand(B, -1, -1).to(x.dtype), x.reshape(B, h * w, C)], dim=1)
+        return vit.pos_drop(x + pos)
+    vit._pos_embed = pos_embed
 
 
 @MODELS.register_module()
@@ -35,7 +61,7 @@ class TimmProxy(FoundationProxy):
                  checkpoint: Optional[str] = None, pos_resize: Optional[str] = None,
                  model_kwargs: Optional[dict] = None):
         import timm
-        if pretrained and checkpoint is None and not _timm_weights_available(model_name):
+        if pretrained and checkpoint is None and not timm_weights_available(model_name):
             raise WeightsUnavailableError(
                 f'timm weights for the proxy {model_name!r} are not cached and the hub cannot be '
                 'reached; download them elsewhere and set model.proxy.checkpoint=/path/to/'
@@ -61,7 +87,7 @@ class TimmProxy(FoundationProxy):
             if not self._dino_positions_apply():
                 raise ValueError(f"pos_resize='dino' needs a ViT with one prefix token and a "
                                  f"learned position table; {model_name!r} has neither: use 'timm'")
-            self.vit._pos_embed = self._dino_pos_embed
+            use_dino_positions(self.vit)
         self.pos_resize = pos_resize
         self._qkv = None
         self.vit.blocks[-1].attn.qkv.register_forward_hook(self._keep_qkv)
@@ -70,16 +96,6 @@ class TimmProxy(FoundationProxy):
         vit = self.vit
         return (getattr(vit, 'pos_embed', None) is not None and self.prefix == 1
                 and not getattr(vit, 'no_embed_class', False) and hasattr(vit, 'pos_drop'))
-
-    def _dino_pos_embed(self, x: Tensor) -> Tensor:
-        """timm's ``_pos_embed`` as DINO's hub code: (B, h, w, C) patches → (B, 1 + h*w, C)."""
-        vit = self.vit
-        B, h, w, C = x.shape
-        pos = vit.pos_embed[0]
-        side = int(math.isqrt(pos.shape[0] - 1))
-        pos = resize_pos_embed(pos, (side, side), (h, w), 'dino').to(x.dtype)
-        x = torch.cat([vit.cls_token.expand(B, -1, -1).to(x.dtype), x.reshape(B, h * w, C)], dim=1)
-        return vit.pos_drop(x + pos)
 
     def _keep_qkv(self, module, inputs, output):
         self._qkv = output

@@ -10,6 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..masks.base import resize_ids
+
 
 def class_regions(labels: Tensor, probs: Tensor, coarse_thresh: float, minimal_area: int
                   ) -> Dict[int, Tuple[Tensor, Tensor, Tensor]]:
@@ -45,7 +47,7 @@ def sam_refine(predictor, labels: Tensor, probs: Tensor, image_hw: Tuple[int, in
     False: SAM's documented (1, 1, 256, 256)."""
     K, H, W = probs.shape
     dh, dw = H // 2, W // 2
-    small = F.interpolate(labels[None, None].float(), size=(dh, dw), mode='nearest')[0, 0].long()
+    small = resize_ids(labels, (dh, dw))
     p = F.interpolate(probs[None], size=(dh, dw), mode='bilinear', align_corners=False)[0]
     if coarse_thresh > 0:
         small[p.max(0).values < coarse_thresh] = K               # uncertain: no class's region

@@ -3,7 +3,7 @@
 SAM's last global attention, then refined by SAM prompted with each class region."""
 import math
 import os
-from typing import List, Optional, Tuple
+from typing import List, Tuple
 
 import cv2
 import numpy as np

@@ -12,7 +12,8 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from ..backbones import build_clip_adapter
 from ..clip import create_clip, pixel_mean_std, weights_id
-from ..masks import build_mask_source, region_vote
+from ..building import mmseg_scoped
+from ..masks import build_mask_source, region_vote, resize_ids
 from ..pamr import PAMR
 from ...utils.palette import rgb_palette
 from ..text import ClassEmbeddings, TextClassifier, parse_classes
@@ -104,9 +105,7 @@ class ZeroShotSegmentor(BaseSegmentor):
                 attention.in_mean = self.data_preprocessor.mean.detach().clone().view(1, 3, 1, 1)
                 attention.in_std = self.data_preprocessor.std.detach().clone().view(1, 3, 1, 1)
         self.mask_source = build_mask_source(mask_source)
-        head = dict(type='ZeroShotHead') if decode_head is None else dict(decode_head)
-        if isinstance(head['type'], str) and '.' not in head['type']:
-            head['type'] = 'mmseg.' + head['type']   # also when built from mmdet (instances)
+        head = mmseg_scoped(dict(type='ZeroShotHead') if decode_head is None else dict(decode_head))
         head.setdefault('in_channels', getattr(self.backbone, 'width', None))
         self.decode_head = MODELS.build(head)
         self.text_encoder = TextClassifier(
@@ -285,7 +284,7 @@ class ZeroShotSegmentor(BaseSegmentor):
     def regions_at(regions: Tensor, size: Tuple[int, int], padded: Tuple[int, int]) -> Tensor:
         """(h0, w0) ids → nearest-resized to ``size``, padded bottom/right to ``padded`` with a
         region of its own."""
-        ids = F.interpolate(regions[None, None].float(), size=size, mode='nearest')[0, 0].long()
+        ids = resize_ids(regions, size)
         return F.pad(ids, (0, padded[1] - size[1], 0, padded[0] - size[0]),
                      value=int(ids.max()) + 1)
 

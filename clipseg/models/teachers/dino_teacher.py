@@ -1,6 +1,5 @@
 """DINO teacher for CLIP-DINOiser: last-block value/key features of a timm ViT and their
 patch-to-patch correlations, plus the CLS attention that FOUND's background seed needs."""
-import math
 import os
 from typing import NamedTuple, Optional
 
@@ -9,8 +8,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmseg.registry import MODELS
-from ..clip.positions import resize_pos_embed
-from ..clip import WeightsUnavailableError, _offline
+from ..clip import WeightsUnavailableError
+from ..proxies.timm_proxy import timm_weights_available, use_dino_positions
 
 
 class DINOOutput(NamedTuple):
@@ -18,19 +17,6 @@ class DINOOutput(NamedTuple):
     keys: Tensor       # (B, C, h, w) L2-normalised key features of the last block
     cls_attn: Tensor   # (B, heads, h*w) attention of the CLS query to every patch
     raw_keys: Tensor   # (B, C, h, w) the same keys, unnormalised (FOUND's decoder input)
-
-
-def _timm_weights_available(model_name: str) -> bool:
-    from huggingface_hub import try_to_load_from_cache
-    import timm
-    cfg = timm.models.get_pretrained_cfg(model_name)
-    hub = getattr(cfg, 'hf_hub_id', None) if cfg is not None else None
-    if not hub:
-        return not _offline()
-    for name in ('model.safetensors', 'pytorch_model.bin', 'open_clip_pytorch_model.bin'):
-        if isinstance(try_to_load_from_cache(hub, name), str):
-            return True
-    return not _offline()
 
 
 @MODELS.register_module()
@@ -50,7 +36,7 @@ class DINOTeacher(nn.Module):
         import timm
         if feats not in ('k', 'v'):
             raise ValueError(f"DINO features must be 'k' or 'v', got {feats!r}")
-        if pretrained and checkpoint is None and not _timm_weights_available(model_name):
+        if pretrained and checkpoint is None and not timm_weights_available(model_name):
             raise WeightsUnavailableError(
                 f'timm weights for {model_name!r} are not cached and the hub cannot be reached; '
                 'download them elsewhere and pass checkpoint=/path/to/model.safetensors')
@@ -68,17 +54,7 @@ class DINOTeacher(nn.Module):
         self.register_buffer('std', torch.tensor(cfg.get('std', (0.229, 0.224, 0.225))).view(1, 3, 1, 1) * 255, False)
         self._qkv = None
         self.vit.blocks[-1].attn.qkv.register_forward_hook(self._keep_qkv)
-        self.vit._pos_embed = self._dino_pos_embed
-
-    def _dino_pos_embed(self, x: Tensor) -> Tensor:
-        """timm's ``_pos_embed`` as DINO computes it: (B, h, w, C) patches → (B, 1 + h*w, C)."""
-        vit = self.vit
-        B, h, w, C = x.shape
-        pos = vit.pos_embed[0]
-        side = int(math.isqrt(pos.shape[0] - 1))
-        pos = resize_pos_embed(pos, (side, side), (h, w), 'dino').to(x.dtype)
-        x = torch.cat([vit.cls_token.expand(B, -1, -1), x.reshape(B, h * w, C)], dim=1)
-        return vit.pos_drop(x + pos)
+        use_dino_positions(self.vit)
 
     def _keep_qkv(self, module, inputs, output):
         self._qkv = output
