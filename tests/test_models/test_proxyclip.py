@@ -131,7 +131,7 @@ def test_proxies_give_their_own_grids_and_statistics():
         sam(grey, 'k')
 
 
-def test_missing_parts_fail_at_build_naming_what_to_set(monkeypatch):
+def test_missing_parts_fail_at_build_naming_what_to_set(monkeypatch, tmp_path):
     clip = dict(model_name='tiny', model_cfg=TINY_VIT)
     with pytest.raises(ValueError, match='set model.proxy'):
         MODELS.build(dict(type='ZeroShotSegmentor', clip=clip, attention='proxyclip'))
@@ -143,6 +143,20 @@ def test_missing_parts_fail_at_build_naming_what_to_set(monkeypatch):
         build_proxy(dict(type='SAMProxy'))
     with pytest.raises(FileNotFoundError, match='model.proxy.checkpoint'):
         build_proxy(dict(type='SAMProxy', checkpoint='/nonexistent/sam.pth'))
+    garbage = tmp_path / 'garbage.pth'
+    garbage.write_bytes(bytes(range(256)) * 4)
+    for proxy in (dict(TINY_PROXY, checkpoint=str(garbage)), dict(type='SAMProxy', checkpoint=str(garbage))):
+        with pytest.raises(ValueError, match='is not a PyTorch checkpoint'):
+            build_proxy(proxy)
+    other = tmp_path / 'other.pth'
+    torch.save({'model': {'head.weight': torch.zeros(2)}}, other)
+    with pytest.raises(ValueError, match='does not fit the ViT'):
+        build_proxy(dict(TINY_PROXY, checkpoint=str(other)))
+    vit = build_proxy(TINY_PROXY).vit
+    good = tmp_path / 'dino.pth'
+    torch.save({'state_dict': vit.state_dict()}, good)
+    loaded = build_proxy(dict(TINY_PROXY, checkpoint=str(good))).vit
+    assert all(torch.equal(a, b) for a, b in zip(vit.state_dict().values(), loaded.state_dict().values()))
     with pytest.raises(ValueError, match='not a multiple of the proxy patch'):
         MODELS.build(dict(type='ZeroShotSegmentor', clip=clip, attention='proxyclip', proxy=TINY_PROXY,
                           backbone_cfg=dict(pad='even_stretch', pad_multiple=60)))

@@ -28,6 +28,23 @@ def timm_weights_available(model_name: str) -> bool:
     return not _offline()
 
 
+def load_timm_weights(vit, checkpoint: str, strict: bool = True) -> None:
+    """A local checkpoint into the timm ViT ``vit``, read by the project's ``safe_load`` (a file
+    that is no checkpoint, or needs full pickle, is refused by name); the weights may sit under
+    ``state_dict`` or ``model`` (DINO's, timm's training files)."""
+    from ...compat.safe_loading import safe_load
+    state = safe_load(checkpoint)
+    for key in ('state_dict', 'model'):
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            state = state[key]
+    if not isinstance(state, dict):
+        raise ValueError(f'{checkpoint!r} holds a {type(state).__name__}, not a state dict')
+    missing, unexpected = vit.load_state_dict(state, strict=False)
+    if strict and (missing or unexpected):
+        raise ValueError(f'{checkpoint!r} does not fit the ViT: {len(missing)} weights missing '
+                         f'(e.g. {missing[:3]}), {len(unexpected)} unexpected (e.g. {unexpected[:3]})')
+
+
 def use_dino_positions(vit) -> None:
     """Make the timm ViT ``vit`` resize its positional table as DINO's hub code (bicubic, scale
     factor (h + 0.1)/√N) instead of timm's antialiased resampling (one CLS token, no registers)."""
@@ -71,7 +88,7 @@ class TimmProxy(FoundationProxy):
         vit = timm.create_model(model_name, pretrained=pretrained and checkpoint is None,
                                 dynamic_img_size=True, num_classes=0, **(model_kwargs or {}))
         if checkpoint is not None:
-            timm.models.load_checkpoint(vit, checkpoint, strict=True)
+            load_timm_weights(vit, checkpoint)
         cfg = vit.pretrained_cfg
         super().__init__([255 * m for m in cfg.get('mean', (0.485, 0.456, 0.406))],
                          [255 * s for s in cfg.get('std', (0.229, 0.224, 0.225))])

@@ -9,7 +9,7 @@ from torch import Tensor, nn
 
 from mmseg.registry import MODELS
 from ..clip import WeightsUnavailableError
-from ..proxies.timm_proxy import timm_weights_available, use_dino_positions
+from ..proxies.timm_proxy import load_timm_weights, timm_weights_available, use_dino_positions
 
 
 class DINOOutput(NamedTuple):
@@ -45,7 +45,7 @@ class DINOTeacher(nn.Module):
         if checkpoint is not None:
             if not os.path.isfile(checkpoint):
                 raise FileNotFoundError(f'DINO checkpoint not found: {checkpoint!r}')
-            timm.models.load_checkpoint(self.vit, checkpoint, strict=False)
+            load_timm_weights(self.vit, checkpoint, strict=False)
         self.vit.requires_grad_(False).eval()
         self.feats = feats
         self.patch_size = self.vit.patch_embed.patch_size[0]
