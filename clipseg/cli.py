@@ -15,13 +15,12 @@ import warnings
 import numpy as np
 
 import clipseg
-from clipseg.apis.inference import DEFAULT_CONFIG, find_config, is_detection_config
-from clipseg.apis.inputs import expand_inputs
+from clipseg.apis.configs import (DEFAULT_CONFIG, DEFAULT_DET_CONFIG, find_config, is_detection_config,
+                                  list_configs, list_models)
 from clipseg.apis.visualize import overlay, save_image, save_label_map
 from clipseg.models.text import parse_classes, read_class_file
 from clipseg.models.text.class_names import NAMES_FILE_RULE
 from clipseg.models.text.templates import TEMPLATE_SETS
-from clipseg.compat.safe_loading import allow_unsafe_loading
 from clipseg.utils import check_suffix, ensure_writable, load_image, terminate_as_interrupt
 from clipseg.utils.atomic import IMAGE_OUTPUT_SUFFIXES
 from clipseg.utils.image_io import MAX_PIXELS, set_max_pixels
@@ -78,6 +77,7 @@ def class_list(args):
 
 def apply_limits(args) -> None:
     if args.unsafe_load:
+        from clipseg.compat.safe_loading import allow_unsafe_loading
         allow_unsafe_loading()
     if args.max_pixels is not None:
         set_max_pixels(args.max_pixels)
@@ -87,8 +87,13 @@ def segment(args) -> int:
     apply_limits(args)
     if args.config is None:
         args.config = DEFAULT_DET_CONFIG if args.task == 'det' else DEFAULT_CONFIG
-    if args.task == 'det' or (args.task is None and is_detection_config(find_config(args.config))):
-        return detect(args)
+    try:
+        if args.task == 'det' or (args.task is None and is_detection_config(find_config(args.config))):
+            return detect(args)
+    except FileNotFoundError as err:
+        print(f'error: --config: {err}', file=sys.stderr)
+        return 2
+    from clipseg.apis.inputs import expand_inputs
     try:
         paths = expand_inputs(args.image)
     except FileNotFoundError as err:
@@ -114,7 +119,7 @@ def segment(args) -> int:
             if args.label_map:
                 save_label_map(args.label_map, result['label_map'], len(names), names,
                                sidecar=True)
-    except (ValueError, OSError, RuntimeError) as err:
+    except (ValueError, OSError, RuntimeError, ImportError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
     for name, s, score in sorted(zip(names, share, result['class_scores']), key=lambda t: -t[1]):
@@ -122,8 +127,6 @@ def segment(args) -> int:
     print(f'wrote {args.out}' + (f' and {args.label_map}' if args.label_map else ''))
     return 0
 
-
-DEFAULT_DET_CONFIG = 'instances_sclip_vit-b16_openai_slide336_coco'
 
 
 def detect(args) -> int:
@@ -142,7 +145,7 @@ def detect(args) -> int:
             model = build_model(args)
             result = clipseg.detect(model, image, classes=classes)
             save_image(args.out, draw_instances(image, result, args.score_thr))
-    except (ValueError, OSError, RuntimeError) as err:
+    except (ValueError, OSError, RuntimeError, ImportError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
     keep = result['scores'] >= args.score_thr
@@ -215,7 +218,7 @@ def segment_many(args, paths) -> int:
         classes = class_list(args)
         model = build_model(args)
         model.set_classes(classes)
-    except (ValueError, OSError, RuntimeError) as err:
+    except (ValueError, OSError, RuntimeError, ImportError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
     failed, written = [], 0
@@ -286,7 +289,7 @@ def main(argv=None) -> int:
     listing.add_argument('--models', action='store_true', help='only configs for any image')
     args = parser.parse_args(argv)
     if args.command == 'list':
-        names = clipseg.list_models(args.pattern) if args.models else clipseg.list_configs(args.pattern)
+        names = list_models(args.pattern) if args.models else list_configs(args.pattern)
         print('\n'.join(names))
         return 0 if names else 1
     return segment(args)

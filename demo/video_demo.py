@@ -15,7 +15,7 @@ import sys
 import cv2
 
 import clipseg
-from clipseg.apis.inference import DEFAULT_CONFIG
+from clipseg.apis.configs import DEFAULT_CONFIG
 from clipseg.apis.visualize import draw_legend, legend_panel, make_palette
 from clipseg.cli import apply_limits, class_list
 from clipseg.models.text.class_names import NAMES_FILE_RULE

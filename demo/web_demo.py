@@ -15,9 +15,9 @@ import sys
 
 os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')  # no calls home
 
-from clipseg.apis.inference import DEFAULT_CONFIG  # noqa: E402
+from clipseg.apis.configs import DEFAULT_CONFIG  # noqa: E402
 from clipseg.apis.web_app import LOCAL_HOSTS, WebDemo, build_ui, offline_theme  # noqa: E402
-from clipseg.datasets.image_folder import list_images  # noqa: E402
+from clipseg.utils.image_io import list_images  # noqa: E402
 from clipseg.models.text.templates import TEMPLATE_SETS  # noqa: E402
 from clipseg.utils.image_io import MAX_PIXELS, set_max_pixels  # noqa: E402
 

@@ -36,7 +36,7 @@ def test_non_editable_install_resolves_config_names_from_anywhere(tmp_path):
                            capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stderr[-2000:]
     assert (target / 'clipseg' / '.mim' / 'configs' / 'sclip').is_dir()
-    script = ("import clipseg, clipseg.apis.inference as inf\n"
+    script = ("import clipseg, clipseg.apis.configs as inf\n"
               "assert str(inf.CONFIG_ROOT).startswith(%r), inf.CONFIG_ROOT\n"
               "cfg = clipseg.apis.find_config('naclip_vit-b16_openai_whole336_voc21')\n"
               "print(cfg.model.test_cfg.mode, len(clipseg.list_configs()))\n") % str(target)

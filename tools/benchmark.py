@@ -3,7 +3,7 @@ exactly the crops the segmentor processes, in the same run, on the same inputs.
 
     python tools/benchmark.py [--model ViT-B-16] [--weights TAG_OR_FILE] [--device cpu]
                               [--runs 3] [--json out.json]
-                              [--sections main,text,size,classes,batch,options,onnx]
+                              [--sections main,text,size,classes,batch,options,onnx,caches]
                               [--precision fp32|fp16|bf16] [--channels-last] [--compile]
 
 Reports images/s, ms/image, peak memory and the ratio to the floor: each run times the floor
@@ -277,6 +277,54 @@ def section_text(args):
     return [out]
 
 
+def section_caches(args):
+    """PAMR as NACLIP runs it (10 iterations, dilations 8 and 16, 56 queries at 336×448) against
+    the stacked formula it replaced (one (1, 56, 16, H, W) stack per iteration); the ViT's
+    positional embedding resized on every call against kept per grid."""
+    from clipseg.models.backbones import CLIPViT
+    from clipseg.models.clip.loader import create_clip
+    from clipseg.models.clip.positions import resize_pos_embed
+    from clipseg.models.pamr import PAMR, _shifted
+    gen = torch.Generator().manual_seed(0)
+    image = torch.rand(1, 3, 336, 448, generator=gen).to(args.device)
+    mask = (2 * torch.rand(1, 56, 21, 28, generator=gen) - 1).to(args.device)   # cosine scale
+    pamr = PAMR(num_iter=10, dilations=(8, 16))
+
+    def stacked():      # Eq. 4 with the neighbours stacked, as before
+        full = torch.nn.functional.interpolate(mask, size=image.shape[-2:], mode='bilinear',
+                                               align_corners=True)
+        std = _shifted(image, pamr.dilations, True).std(dim=2, keepdim=True)
+        diff = (_shifted(image, pamr.dilations, False) - image.unsqueeze(2)).abs()
+        aff = torch.softmax((-diff / (1e-8 + 0.1 * std)).mean(dim=1, keepdim=True), dim=2)
+        for _ in range(pamr.num_iter):
+            full = (_shifted(full, pamr.dilations, False) * aff).sum(dim=2)
+        return full
+
+    rows = []
+    ours_s, ours_mib, _, _ = timed(lambda: pamr(image, mask), args.device, args.runs, args.warmup)
+    ref_s, ref_mib, _, _ = timed(stacked, args.device, args.runs, args.warmup)
+    diff = (pamr(image, mask) - stacked()).abs().max().item()
+    rows.append(dict(part='pamr 10 iter, 56 queries, 336x448', before_ms=round(1000 * ref_s, 1),
+                     after_ms=round(1000 * ours_s, 1), speedup=round(ref_s / ours_s, 2),
+                     before_peak_mib=round(ref_mib), after_peak_mib=round(ours_mib),
+                     max_abs_diff=float(f'{diff:.2g}')))
+    visual = create_clip(args.model, args.weights)[0].visual.to(args.device)
+    adapter = CLIPViT(visual=visual, attention='maskclip')
+    pe, grid = visual.positional_embedding, (args.crop // 16, args.crop // 16 + 7)
+    src = (int((pe.shape[0] - 1) ** 0.5),) * 2
+    calls = 200
+    fresh_s = clock(lambda: [resize_pos_embed(pe, src, grid, 'exact') for _ in range(calls)],
+                    args.device) / calls
+    adapter.positions(grid)
+    kept_s = clock(lambda: [adapter.positions(grid) for _ in range(calls)], args.device) / calls
+    rows.append(dict(part=f'pos-embed resize {src} -> {grid}', before_ms=round(1000 * fresh_s, 3),
+                     after_ms=round(1000 * kept_s, 3), speedup=round(fresh_s / kept_s, 1),
+                     before_peak_mib=None, after_peak_mib=None, max_abs_diff=0.0))
+    for r in rows:
+        print(f"caches: {r}")
+    return rows
+
+
 def section_scaling(args, floors, what):
     rows = []
     settings = {'size': [(s, 21, 1) for s in (336, 448, 672, 1024)],
@@ -418,7 +466,7 @@ def main(argv=None):
     parser.add_argument('--runs', type=int, default=3)
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--text-templates', default='openai_imagenet')
-    parser.add_argument('--sections', default='main,text,size,classes,batch')
+    parser.add_argument('--sections', default='main,text,size,classes,batch,caches')
     parser.add_argument('--methods', default=','.join(VARIANTS + ('dinoiser',)),
                         help='methods of the main table')
     parser.add_argument('--modes', default='slide,whole', help='modes of the main table')
@@ -447,6 +495,8 @@ def main(argv=None):
             report['options_table'] = section_options(args, floors)
         elif section == 'onnx':
             report['onnx'] = section_onnx(args, floors)
+        elif section == 'caches':
+            report['caches'] = section_caches(args)
         else:
             report[section] = section_scaling(args, floors, section)
     if 'main' in report:
@@ -459,6 +509,9 @@ def main(argv=None):
     if 'onnx' in report:
         print(markdown(report['onnx'], ['method', 'mode', 'batch', 'ms_per_image', 'images_per_s',
                                         'ratio_to_floor', 'label_agreement_vs_fp32']))
+    if 'caches' in report:
+        print(markdown(report['caches'], ['part', 'before_ms', 'after_ms', 'speedup',
+                                          'before_peak_mib', 'after_peak_mib', 'max_abs_diff']))
     for s in ('size', 'classes', 'batch'):
         if s in report:
             print(markdown(report[s], ['short_side', 'classes', 'batch', 'windows', 'ms_per_image',

@@ -27,8 +27,9 @@ from mmengine.config import Config, DictAction
 from mmengine.dist import get_rank
 
 import clipseg  # noqa: F401  (registers clipseg into mmseg)
-from clipseg.apis.inference import BENCHMARKS as DATASETS
-from clipseg.apis.inference import CONFIG_ROOT, load_config
+from clipseg.apis.configs import BENCHMARKS as DATASETS
+from clipseg.apis.configs import CONFIG_ROOT
+from clipseg.apis.inference import load_config
 from clipseg.utils.errors import run_cli
 
 METHODS = ('sclip', 'naclip', 'clearclip', 'maskclip', 'dinoiser', 'vanilla', 'denseclip', 'scclip', 'rfclip',

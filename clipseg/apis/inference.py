@@ -1,7 +1,6 @@
 """The public face: build a segmentor from a config or name, segment images with class names."""
 import copy
 import os
-from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -10,61 +9,11 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 
 from mmseg.registry import MODELS
-from ..compat import quiet
+from .configs import DEFAULT_CONFIG, find_config, is_detection_config
 from ..models.clip import override_weights
 from ..utils import load_image
 
-SOURCE_CONFIGS = Path(__file__).resolve().parents[2] / 'configs'    # a source checkout
-PACKAGED_CONFIGS = Path(__file__).resolve().parents[1] / '.mim' / 'configs'  # pip install
-CONFIG_ROOT = SOURCE_CONFIGS if SOURCE_CONFIGS.is_dir() else PACKAGED_CONFIGS
-DEFAULT_CONFIG = 'maskclip_vit-b16_openai_slide336'
-BENCHMARKS = ('voc21', 'voc20', 'context60', 'context59', 'coco_object', 'coco_stuff171',
-              'cityscapes', 'ade20k150')
 ImageInput = Union[str, os.PathLike, np.ndarray]
-
-
-def _config_files():
-    if not CONFIG_ROOT.is_dir():
-        return []
-    return sorted(p for p in CONFIG_ROOT.rglob('*.py') if '_base_' not in p.parts)
-
-
-def list_configs(pattern: str = '*') -> List[str]:
-    """Names of the shipped configs matching a shell-style ``pattern`` (``'naclip_*_voc21'``)."""
-    import fnmatch
-    return sorted(p.stem for p in _config_files() if fnmatch.fnmatch(p.stem, pattern))
-
-
-def list_models(pattern: str = '*') -> List[str]:
-    """The configs that segment any image with your class names (no benchmark, no training, no
-    trained checkpoint needed: DenseCLIP's COCO detectors are left out): the names to pass to
-    ``init_model`` and the demo."""
-    return [n for n in list_configs(pattern)
-            if not n.endswith(BENCHMARKS + ('_synthetic', '_coco')) and 'train' not in n
-            and not n.startswith(('found_', 'instances_'))]
-
-
-def find_config(config_or_name: Union[str, os.PathLike, Config]) -> Config:
-    """A Config, a config file path, or a shipped config name (``'sclip_vit-b16_...'``)."""
-    if isinstance(config_or_name, Config):
-        return copy.deepcopy(config_or_name)
-    with quiet.our_env_quietly():
-        return _find_config(config_or_name)
-
-
-def _find_config(config_or_name) -> Config:
-    path = Path(config_or_name)
-    if path.suffix == '.py' and path.is_file():
-        return Config.fromfile(str(path))
-    name = path.stem if path.suffix == '.py' else str(config_or_name)
-    matches = [p for p in _config_files() if p.stem == name]
-    if not matches:
-        import difflib
-        close = difflib.get_close_matches(name, list_configs(), n=3)
-        hint = f'; did you mean {close}?' if close else ' (clipseg.list_configs() lists them)'
-        raise FileNotFoundError(f'no config file or config name {str(config_or_name)!r} '
-                                f'(looked for a file and under {CONFIG_ROOT}){hint}')
-    return Config.fromfile(str(matches[0]))
 
 
 def init_model(config_or_name: Union[str, os.PathLike, Config] = DEFAULT_CONFIG,
@@ -100,6 +49,8 @@ def load_config(config_or_name, weights: Optional[str] = None,
     (``init_model``, the inferencer, ``tools/test.py``, ``tools/reproduce.py``): ``cfg_options``
     first, then the CLIP ``weights`` (a tag, a local file or an hf-hub name)."""
     cfg = find_config(config_or_name)
+    if is_detection_config(cfg):
+        require_mmdet()
     if 'config' in cfg.model.get('segmentor', {}):   # an instance config naming its segmentation config
         from ..models.detectors.dense_instances import segmentor_config
         cfg.model.segmentor = segmentor_config(cfg.model.segmentor.to_dict())
@@ -110,11 +61,20 @@ def load_config(config_or_name, weights: Optional[str] = None,
     return cfg
 
 
+def require_mmdet() -> None:
+    """Detection configs build mmdet models: a clear error where mmdet is not installed."""
+    import importlib.util
+    if importlib.util.find_spec('mmdet') is None:
+        raise ImportError('detection configs need mmdet: pip install "clipseg[det]" '
+                          '(onedl-mmdetection)')
+
+
 def enter_world(cfg: Config):
     """Make the config's world (``default_scope``: mmseg or mmdet) the current scope; → the
     registry its models build from."""
     from mmengine.registry import init_default_scope
     if is_detection_config(cfg):
+        require_mmdet()
         from mmdet.registry import MODELS as DET_MODELS
         init_default_scope('mmdet')
         return DET_MODELS
@@ -129,11 +89,6 @@ def clip_config(model_cfg: dict) -> dict:
     if 'clip' in model_cfg.get('segmentor', {}):
         return model_cfg['segmentor']['clip']
     raise KeyError('the model config has no clip settings (model.clip or model.segmentor.clip)')
-
-
-def is_detection_config(cfg: Config) -> bool:
-    """A config of the mmdet world (``default_scope='mmdet'``): instances, not a label map."""
-    return cfg.get('default_scope') == 'mmdet'
 
 
 def image_pipeline(cfg: Config) -> Compose:

@@ -3,7 +3,7 @@ import glob
 import os
 from typing import List
 
-from ..datasets.image_folder import list_images
+from ..utils.image_io import list_images
 
 LIST_SUFFIXES = ('.txt', '.lst', '.list')
 

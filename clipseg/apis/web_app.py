@@ -24,7 +24,8 @@ from ..models.clip import known_tags
 from ..models.text import background_first, parse_classes
 from ..models.text.templates import TEMPLATE_SETS
 from ..utils.image_io import check_pixels, max_pixels
-from .inference import DEFAULT_CONFIG, find_config, init_model, list_models, segment
+from .configs import DEFAULT_CONFIG, find_config, list_models
+from .inference import init_model, segment
 from .visualize import make_palette, overlay, save_label_map
 
 BACKGROUND = 'background'

@@ -11,8 +11,9 @@ def install() -> None:
     try:
         import mmseg  # noqa: F401
     except ImportError as err:  # pragma: no cover
-        raise ImportError('clipseg needs an OpenMMLab stack: pip install "clipseg[onedl]" '
-                          '(or "clipseg[upstream]")') from err
+        raise ImportError('clipseg needs an OpenMMLab stack: reinstall clipseg (it brings the '
+                          'onedl set: onedl-mmengine, onedl-mmcv, onedl-mmsegmentation) or install '
+                          'the upstream set (docs/install.md)') from err
     from . import atomic_backend, lvis_numpy, mmcv_lite, mmcv_ops, safe_loading
     mmcv_ops.install()        # before anything imports mmcv.ops (mmdet does)
     mmcv_lite.apply()

@@ -5,15 +5,7 @@ from typing import List
 from mmengine.dataset import BaseDataset
 
 from mmseg.registry import DATASETS
-
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
-
-
-def list_images(root: str) -> List[str]:
-    """Image files under ``root``, recursively, sorted."""
-    return sorted(os.path.join(d, f) for d, _, files in os.walk(root) for f in files
-                  if f.lower().endswith(IMAGE_SUFFIXES))
-
+from ..utils.image_io import IMAGE_SUFFIXES, list_images
 
 @DATASETS.register_module()
 class ImageFolderDataset(BaseDataset):

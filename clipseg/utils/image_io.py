@@ -6,7 +6,7 @@ and refused above ``max_pixels()`` (default PIL's own guard, 89,478,485 pixels, 
 """
 import os
 import warnings
-from typing import Optional, Union
+from typing import List, Optional, Union
 
 import cv2
 import numpy as np
@@ -105,3 +105,12 @@ def load_image(src: Union[str, os.PathLike, np.ndarray]) -> np.ndarray:
     if img is None:
         raise ValueError(f'cannot read image {path!r}: the file is empty, corrupt or not an image')
     return to_bgr_uint8(img, name=path)
+
+
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
+
+
+def list_images(root: str) -> List[str]:
+    """Image files under ``root``, recursively, sorted."""
+    return sorted(os.path.join(d, f) for d, _, files in os.walk(root) for f in files
+                  if f.lower().endswith(IMAGE_SUFFIXES))

@@ -122,3 +122,14 @@ def test_nothing_found_is_an_empty_result_and_the_demo_draws_it(tmp_path, shapes
     rc = main(['segment', str(image), '--task', 'det', '--classes', 'cat',
                '--config', 'maskclip_vit-b16_openai_slide336', '--out', str(tmp_path / 'x.png')])
     assert rc == 2 and 'segmentation config' in capsys.readouterr().err
+
+
+def test_detection_without_mmdet_names_the_extra(monkeypatch):
+    """A plain install has no mmdet: a detection config says which extra brings it."""
+    import importlib.util
+    from clipseg.apis.inference import load_config
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, 'find_spec',
+                        lambda name, *a: None if name == 'mmdet' else real(name, *a))
+    with pytest.raises(ImportError, match=r'clipseg\[det\]'):
+        load_config('instances_sclip_vit-b16_openai_slide336_coco')

@@ -42,6 +42,27 @@ def test_vit_intermediate_taps_and_any_size():
     assert out[0].shape == (1, 64, 3, 2) and out[1].shape == (1, 32, 3, 2)
 
 
+def test_positions_are_kept_per_grid_until_the_weights_change():
+    """Inference reuses one resized positional embedding per grid; a changed weight (load, an
+    optimiser step) or a training forward resizes again, and training still gets gradients."""
+    from clipseg.models.clip.positions import resize_pos_embed
+    torch.manual_seed(0)
+    visual = create_clip('tiny', model_cfg=TINY_VIT)[0].visual
+    adapter = CLIPViT(visual=visual, attention='maskclip')
+    pe = visual.positional_embedding
+    with torch.no_grad():
+        first = adapter.positions((3, 5))
+        assert adapter.positions((3, 5)) is first
+        torch.testing.assert_close(first, resize_pos_embed(pe, (4, 4), (3, 5)))
+        assert adapter.positions((5, 3)) is not first
+        pe.add_(1.0)                                        # as load_state_dict / a step does
+        moved = adapter.positions((3, 5))
+    torch.testing.assert_close(moved, first + 1.0, atol=1e-5, rtol=0)
+    pe.requires_grad_(True)                                 # a trained tower (DenseCLIP)
+    adapter.positions((3, 5)).sum().backward()             # resized in the graph, not cached
+    assert pe.grad is not None and pe.grad.abs().sum() > 0
+
+
 def test_resnet_maskclip_is_v_then_c_proj():
     torch.manual_seed(0)
     visual = create_clip('tiny', model_cfg=TINY_RN)[0].visual

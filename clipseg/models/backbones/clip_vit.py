@@ -174,12 +174,29 @@ class CLIPViT(CLIPTowerAdapter):
         x = x.flatten(2).transpose(1, 2)
         cls = visual.class_embedding.to(x.dtype).expand(x.shape[0], 1, -1)
         x = torch.cat([cls, x], dim=1)
-        src = (int(math.isqrt(visual.positional_embedding.shape[0] - 1)),) * 2
-        pos = resize_pos_embed(visual.positional_embedding, src, grid, self.pos_resize).to(x.dtype)
+        pos = self.positions(grid).to(x.dtype)
         if self.cls_embed_twice:  # DenseCLIP's ViT: the class embedding again on the CLS position
             pos = torch.cat([pos[:1] + visual.class_embedding.to(x.dtype), pos[1:]])
         x = x + pos
         return visual.ln_pre(x), grid
+
+    def positions(self, grid: Tuple[int, int]) -> Tensor:
+        """The (1 + h*w, C) positional embedding resized to ``grid``; at inference kept per grid
+        (a slide run has one or two window grids) until the weights change."""
+        pe = self.visual.positional_embedding
+        src = (int(math.isqrt(pe.shape[0] - 1)),) * 2
+        if ((pe.requires_grad and torch.is_grad_enabled()) or torch.jit.is_tracing()
+                or torch.compiler.is_compiling() or torch.compiler.is_exporting()
+                or not all(type(g) is int for g in grid)):
+            return resize_pos_embed(pe, src, grid, self.pos_resize)
+        key = (tuple(grid), self.pos_resize, id(pe), pe._version)
+        cache = self.__dict__.setdefault('_positions', {})
+        hit = cache.get(key)
+        if hit is None or hit[0] is not pe:     # the entry holds its tensor: ids are not reused
+            if len(cache) >= 8:
+                cache.clear()
+            hit = cache[key] = (pe, resize_pos_embed(pe.detach(), src, grid, self.pos_resize))
+        return hit[1]
 
     def last_block(self, block: nn.Module, x: Tensor, grid: Tuple[int, int]) -> Tensor:
         """Run ``block`` with its attention replaced by ``self.attention``: (B, N, C) → (B, N, C)."""

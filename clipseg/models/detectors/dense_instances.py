@@ -87,7 +87,7 @@ def segmentor_config(segmentor: dict) -> dict:
     if 'config' not in segmentor:
         return segmentor
     from mmengine.config import Config
-    from ...apis.inference import find_config
+    from ...apis.configs import find_config
     overrides = {k: v for k, v in dict(segmentor).items() if k != 'config'}
     model = Config._merge_a_into_b(overrides, find_config(segmentor['config']).model.to_dict())
     return mmseg_scoped(model)
