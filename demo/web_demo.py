@@ -16,7 +16,7 @@ import sys
 os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')  # no calls home
 
 from clipseg.apis.configs import DEFAULT_CONFIG  # noqa: E402
-from clipseg.apis.web_app import LOCAL_HOSTS, WebDemo, build_ui, offline_theme  # noqa: E402
+from clipseg.apis.web_app import LOCAL_HOSTS, PAGE_CSS, WebDemo, build_ui, offline_theme  # noqa: E402
 from clipseg.utils.image_io import list_images  # noqa: E402
 from clipseg.models.text.templates import TEMPLATE_SETS  # noqa: E402
 from clipseg.utils.image_io import MAX_PIXELS, set_max_pixels  # noqa: E402
@@ -98,7 +98,8 @@ def main(argv=None) -> int:
     # public link) are left out; this one says where the page is
     print(f'serving the page on http://{args.host}:{args.port}/ (Ctrl+C stops)', flush=True)
     build_ui(app, examples).launch(server_name=args.host, server_port=args.port,
-                                   theme=offline_theme(), auth=auth, max_file_size=MAX_UPLOAD,
+                                   theme=offline_theme(), css=PAGE_CSS, auth=auth,
+                                   max_file_size=MAX_UPLOAD,
                                    quiet=True)
     return 0
 

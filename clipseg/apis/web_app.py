@@ -323,6 +323,15 @@ def build_ui(app: WebDemo, examples: Sequence[str] = ()):
     return ui
 
 
+# Gradio draws a dropdown's arrow over the right end of its text box, and long config names and
+# weight files ran under it: the text now stops before the arrow and ends in an ellipsis.
+PAGE_CSS = """
+#config input, #weights input, #templates input {
+  padding-right: 24px !important; text-overflow: ellipsis;
+}
+"""
+
+
 def offline_theme():
     """Gradio's default look with system fonts: the stock theme fetches Google Fonts."""
     import gradio as gr

@@ -105,6 +105,15 @@ def test_upload_classes_segment_in_chromium(server, browser, voc_mini):
     wait = WebDriverWait(browser, 120)
     browser.get(server)
     _upload(wait, voc_mini / 'JPEGImages' / '2011_000025.jpg')
+    # each dropdown's text ends before its arrow (long config names ran under it)
+    for name, gap in browser.execute_script("""
+        return ['config', 'weights', 'templates'].map(id => {
+          const box = document.querySelector('#' + id + ' input');
+          const arrow = document.querySelector('#' + id + ' .dropdown-arrow');
+          const textEnd = box.getBoundingClientRect().right - parseFloat(getComputedStyle(box).paddingRight);
+          return [id, arrow.getBoundingClientRect().left - textEnd];
+        });"""):
+        assert gap >= 0, f'the {name} text runs {-gap:.0f} px under its arrow'
     box = browser.find_element(By.CSS_SELECTOR, '#classes textarea')
     box.send_keys('bus, car, road;street, sky')
     browser.find_element(By.CSS_SELECTOR, '#run').click()
