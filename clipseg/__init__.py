@@ -9,10 +9,10 @@ import os
 import sys
 
 __version__ = '0.1.0'
-__all__ = ['init_model', 'segment', 'detect', 'list_configs', 'list_models', 'mmseg_inferencer',
-           'det_inferencer', 'register_all_modules', '__version__']
-_API = ('init_model', 'segment', 'detect', 'list_configs', 'list_models', 'mmseg_inferencer',
-        'det_inferencer')
+__all__ = ['init_model', 'segment', 'detect', 'classify_masks', 'list_configs', 'list_models',
+           'mmseg_inferencer', 'det_inferencer', 'register_all_modules', '__version__']
+_API = ('init_model', 'segment', 'detect', 'classify_masks', 'list_configs', 'list_models',
+        'mmseg_inferencer', 'det_inferencer')
 _SUBPACKAGES = ('apis', 'compat', 'datasets', 'engine', 'models', 'utils')
 _registered = False
 

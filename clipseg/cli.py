@@ -2,6 +2,7 @@
 
     clipseg segment IMAGE --classes "bus,car,road,sky" [--out out.png] [demo options]
     clipseg segment FOLDER|'GLOB'|LIST.txt --classes ... --out OUT_DIR [--label-maps] [--batch-size 4]
+    clipseg label-masks IMAGE --masks DIR|FILE --classes "bus,car,road,sky" [--out out.png]
     clipseg list [PATTERN] [--models]
 
 ``segment`` is ``demo/image_demo.py``; ``list`` prints the shipped config names
@@ -273,6 +274,66 @@ def unique_stems(paths):
             for p, s in zip(paths, stems)}
 
 
+DEFAULT_MASKS_CONFIG = 'ovseg_vit-l14_openai_masks'
+
+
+def add_label_masks_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('image', help='the image the masks belong to')
+    parser.add_argument('--masks', required=True,
+                        help='a folder of mask images (one per file, non-zero = inside), an .npz '
+                             '("masks" (N, H, W) or an id map), an id-map .png or a COCO .json')
+    names = parser.add_mutually_exclusive_group(required=True)
+    names.add_argument('--classes', help='"bus,car,road,sky" (";" joins synonyms)')
+    names.add_argument('--classes-file', help='a names file: one class per line')
+    parser.add_argument('--config', default=DEFAULT_MASKS_CONFIG,
+                        help=f'an OVSeg config (default {DEFAULT_MASKS_CONFIG})')
+    parser.add_argument('--weights', help='CLIP weights: pretrained tag or local checkpoint file')
+    parser.add_argument('--checkpoint', help='trained clipseg checkpoint (mask prompts)')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--out', default='masks_labelled.png', help='overlay picture to write')
+    parser.add_argument('--label-map', help='also write the semantic map (palette PNG)')
+    parser.add_argument('--opacity', type=float, default=0.5)
+    parser.add_argument('--unsafe-load', action='store_true',
+                        help='UNSAFE: load checkpoints with full pickle (can run code)')
+
+
+def label_masks(args) -> int:
+    """``clipseg label-masks``: name each given mask with one of the classes (OVSeg)."""
+    args.max_pixels, args.precision, args.templates, args.random_heads = None, None, None, False
+    apply_limits(args)
+    try:
+        with terminate_as_interrupt():
+            check_suffix(args.out, '--out')
+            if args.label_map:
+                check_suffix(args.label_map, '--label-map', ('.png',))
+            for path, what in ((args.out, '--out'), (args.label_map, '--label-map')):
+                if path:
+                    ensure_writable(path, what)
+            if not os.path.exists(args.masks):
+                raise FileNotFoundError(f'--masks not found: {args.masks!r}')
+            classes = class_list(args)
+            image = load_image(args.image)
+            from clipseg.apis.label_masks import read_masks
+            masks, mask_names = read_masks(args.masks, image.shape[:2])
+            model = build_model(args)
+            found = clipseg.classify_masks(model, image, masks, classes=classes)
+            names = found['classes'] + ['(no mask)']
+            labels = np.where(found['label_map'] < 0, len(names) - 1, found['label_map'])
+            share = np.bincount(labels.ravel(), minlength=len(names)) / labels.size
+            save_image(args.out, overlay(image, labels, names, share, args.opacity))
+            if args.label_map:
+                save_label_map(args.label_map, labels, len(names), names, sidecar=True)
+    except (ValueError, OSError, RuntimeError, ImportError, TypeError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    for name, label, valid, scores in zip(mask_names, found['labels'], found['valid'], found['scores']):
+        what = (f"{found['classes'][label]:>24s}  prob {scores[label]:.3f}" if valid
+                else f"{'(empty mask)':>24s}")
+        print(f'mask {name:>12s}: {what}')
+    print(f'wrote {args.out}' + (f' and {args.label_map}' if args.label_map else ''))
+    return 0
+
+
 def segment_main(argv=None) -> int:
     """``demo/image_demo.py``: segment one image with free-text class names."""
     parser = argparse.ArgumentParser(description='Segment your own image with free-text class names')
@@ -284,6 +345,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog='clipseg', description=__doc__.split('\n')[0])
     sub = parser.add_subparsers(dest='command', required=True)
     add_segment_args(sub.add_parser('segment', help='segment an image with class names'))
+    add_label_masks_args(sub.add_parser('label-masks', help='name given masks with class names (OVSeg)'))
     listing = sub.add_parser('list', help='list config names')
     listing.add_argument('pattern', nargs='?', default='*', help="shell pattern, e.g. 'naclip_*'")
     listing.add_argument('--models', action='store_true', help='only configs for any image')
@@ -292,6 +354,8 @@ def main(argv=None) -> int:
         names = list_models(args.pattern) if args.models else list_configs(args.pattern)
         print('\n'.join(names))
         return 0 if names else 1
+    if args.command == 'label-masks':
+        return label_masks(args)
     return segment(args)
 
 

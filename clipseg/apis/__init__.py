@@ -8,7 +8,8 @@ import importlib
 _HOMES = {'find_config': 'configs', 'list_configs': 'configs', 'list_models': 'configs',
           'init_model': 'inference', 'segment': 'inference', 'detect': 'detect',
           'mmseg_inferencer': 'inferencer', 'det_inferencer': 'inferencer',
-          'use_classes': 'inferencer'}
+          'use_classes': 'inferencer', 'classify_masks': 'label_masks',
+          'read_masks': 'label_masks'}
 __all__ = list(_HOMES)
 
 

@@ -31,10 +31,10 @@ def list_configs(pattern: str = '*') -> List[str]:
 
 def list_models(pattern: str = '*') -> List[str]:
     """The configs that segment any image with your class names (no benchmark, no training, no
-    trained checkpoint needed: DenseCLIP's COCO detectors are left out): the names to pass to
-    ``init_model`` and the demo."""
+    trained checkpoint needed: DenseCLIP's COCO detectors are left out; OVSeg's ``*_masks``
+    names given masks, ``clipseg label-masks``): the names to pass to ``init_model`` and the demo."""
     return [n for n in list_configs(pattern)
-            if not n.endswith(BENCHMARKS + ('_synthetic', '_coco')) and 'train' not in n
+            if not n.endswith(BENCHMARKS + ('_synthetic', '_coco', '_masks')) and 'train' not in n
             and not n.startswith(('found_', 'instances_'))]
 
 

@@ -74,3 +74,22 @@ class CallableMasks(MaskSource):
             raise ValueError(f'the mask callable returned shape {tuple(out.shape)}; expected (H, W) '
                              'ids or (N, H, W) masks')
         return out.long()
+
+
+@MODELS.register_module()
+class AnnotationMasks(MaskSource):
+    """The ground-truth regions of a data sample, one per class present (ids = class + 1, the
+    ignore index left out): oracle masks, to measure mask classification alone (OVSeg's analysis
+    with ground-truth masks). Needs ``gt_sem_seg`` in the sample (a dataset with annotations)."""
+
+    def __init__(self, ignore_index: int = 255):
+        super().__init__()
+        self.ignore_index = ignore_index
+
+    def forward(self, image, meta, proxy=None) -> Tensor:
+        gt = meta.get('gt_sem_seg')
+        if gt is None:
+            raise ValueError('AnnotationMasks needs the ground truth (gt_sem_seg): use a dataset '
+                             'with annotations (LoadAnnotations in the test pipeline)')
+        gt = torch.as_tensor(gt).long()
+        return torch.where(gt == self.ignore_index, torch.zeros_like(gt), gt + 1)

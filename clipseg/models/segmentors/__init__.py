@@ -2,9 +2,10 @@
 from .denseclip import DenseCLIP
 from .dinoiser import CLIPDINOiser, DINOiserTraining
 from .found_decoder import FOUNDDecoder
+from .ovseg import OVSegSegmentor
 from .trident import TridentSegmentor
 from .zero_shot import ZeroShotSegmentor
 from ..heads import correlation_pool
 
 __all__ = ['ZeroShotSegmentor', 'CLIPDINOiser', 'DINOiserTraining', 'correlation_pool',
-           'DenseCLIP', 'FOUNDDecoder', 'TridentSegmentor']
+           'DenseCLIP', 'FOUNDDecoder', 'TridentSegmentor', 'OVSegSegmentor']

@@ -35,11 +35,21 @@ MASKCLIP = OPENAI_IMAGENET + (
     'this is the {} in the scene.', 'this is one {} in the scene.',
 )
 
+# ViLD's 14 detection prompts (Gu et al., ICLR 2022), OVSeg's default (ov-seg text_template.py:96-111)
+VILD = (
+    'a photo of a {}.', 'This is a photo of a {}', 'There is a {} in the scene',
+    'There is the {} in the scene', 'a photo of a {} in the scene', 'a photo of a small {}.',
+    'a photo of a medium {}.', 'a photo of a large {}.', 'This is a photo of a small {}.',
+    'This is a photo of a medium {}.', 'This is a photo of a large {}.',
+    'There is a small {} in the scene.', 'There is a medium {} in the scene.',
+    'There is a large {} in the scene.')
+
 TEMPLATE_SETS = {
     'openai_imagenet': OPENAI_IMAGENET,
     'maskclip': MASKCLIP,
     'a_photo_of': ('a photo of a {}.',),
     'name_only': ('{}',),
+    'vild': VILD,
 }
 
 
