@@ -13,7 +13,7 @@ __all__ = ['init_model', 'segment', 'detect', 'classify_masks', 'list_configs', 
            'mmseg_inferencer', 'det_inferencer', 'register_all_modules', '__version__']
 _API = ('init_model', 'segment', 'detect', 'classify_masks', 'list_configs', 'list_models',
         'mmseg_inferencer', 'det_inferencer')
-_SUBPACKAGES = ('apis', 'compat', 'datasets', 'engine', 'models', 'utils')
+_SUBPACKAGES = ('apis', 'compat', 'datasets', 'engine', 'models', 'retrieval', 'utils')
 _registered = False
 
 
