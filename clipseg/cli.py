@@ -56,6 +56,8 @@ def add_segment_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--templates', choices=sorted(TEMPLATE_SETS), default=None,
                         help="prompt template set (default: the config's; 'a_photo_of' is 80x "
                              'faster to encode than the 80 ImageNet templates)')
+    parser.add_argument('--index', default=None,
+                        help='ReCo configs: an image collection indexed by tools/build_index.py')
     parser.add_argument('--random-heads', action='store_true',
                         help='run trained parts (DINOiser heads, DenseCLIP) untrained, on purpose')
     parser.add_argument('--max-pixels', type=int, default=None,
@@ -202,6 +204,11 @@ def build_model(args):
         options['model.templates'] = args.templates
     if args.random_heads:
         options['model.allow_random_heads'] = True
+    if getattr(args, 'index', None):
+        if not os.path.isdir(args.index):
+            raise FileNotFoundError(f'--index not found: {args.index!r} (build one with '
+                                    'tools/build_index.py FOLDER --out DIR)')
+        options['model.index'] = args.index
     return clipseg.init_model(args.config, weights=args.weights, checkpoint=args.checkpoint,
                               device=args.device, cfg_options=options or None)
 
@@ -300,6 +307,7 @@ def add_label_masks_args(parser: argparse.ArgumentParser) -> None:
 def label_masks(args) -> int:
     """``clipseg label-masks``: name each given mask with one of the classes (OVSeg)."""
     args.max_pixels, args.precision, args.templates, args.random_heads = None, None, None, False
+    args.index = None
     apply_limits(args)
     try:
         with terminate_as_interrupt():

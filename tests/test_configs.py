@@ -303,6 +303,10 @@ def test_every_zero_shot_config_builds_with_a_tiny_clip():
             model.proxy = TINY_SAM if model.proxy.type == 'SAMProxy' else TINY_PROXY
         if 'sam' in model:
             model.sam = TINY_SAM_MODEL
+        if 'encoder' in model:                                      # ReCo's co-segmentation ViT
+            model.encoder = dict(type='TimmProxy', model_name=model.encoder.model_name,
+                                 pretrained=False, model_kwargs=dict(embed_dim=32, depth=1, num_heads=2))
+            model.retrieval_clip = dict(model_name='tiny', model_cfg=TINY_VIT)
         if (model.get('mask_source') or {}).get('type') in ('SAMMasks', 'SAM2Masks'):
             model.mask_source = dict(type='DINOClusterMasks')      # the mask models need weights
         if isinstance(model.get('attention'), dict) and model.attention.type == 'CorrCLIPAttention':
