@@ -13,7 +13,8 @@ __all__ = ['init_model', 'segment', 'detect', 'classify_masks', 'list_configs', 
            'mmseg_inferencer', 'det_inferencer', 'register_all_modules', '__version__']
 _API = ('init_model', 'segment', 'detect', 'classify_masks', 'list_configs', 'list_models',
         'mmseg_inferencer', 'det_inferencer')
-_SUBPACKAGES = ('apis', 'compat', 'datasets', 'engine', 'models', 'retrieval', 'utils')
+_SUBPACKAGES = ('apis', 'compat', 'datasets', 'engine', 'evaluation', 'models', 'retrieval',
+                'utils')
 _registered = False
 
 
@@ -24,7 +25,7 @@ def register_all_modules() -> None:
         return
     from . import compat
     compat.install()
-    from . import datasets, engine, models  # noqa: F401
+    from . import datasets, engine, evaluation, models  # noqa: F401
     models.import_all()
     _registered = True
 

@@ -22,6 +22,7 @@ def import_all() -> None:
         from ..compat import quiet
         quiet.import_mmdet_quietly()
         importlib.import_module('.detectors', __name__)
+        importlib.import_module('.proposals', __name__)
 
 
 def __getattr__(name):
@@ -29,7 +30,7 @@ def __getattr__(name):
         raise AttributeError(name)
     from .. import register_all_modules
     register_all_modules()
-    if name in _SUBMODULES or name == 'detectors':
+    if name in _SUBMODULES or name in ('detectors', 'proposals'):
         return importlib.import_module(f'.{name}', __name__)
     if name in _NAMES:
         return getattr(importlib.import_module(f'.{_NAMES[name]}', __name__), name)

@@ -1,0 +1,69 @@
+"""A MaskFormer (Cheng et al., NeurIPS 2021; mmseg's head) trained class-agnostically: every
+ground-truth class region is one mask of the single class "region"; at test each query gives a
+soft mask and an objectness (its softmax probability of "region" against "no object")."""
+from typing import List, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.structures import PixelData
+from torch import Tensor
+
+from mmseg.models.decode_heads import MaskFormerHead
+from mmseg.models.segmentors import EncoderDecoder
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+
+@MODELS.register_module()
+class ClassAgnosticMaskFormerHead(MaskFormerHead):
+    """mmseg's MaskFormerHead with one class: the ground truth's class regions become masks
+    labelled 0. ``predict_proposals`` → (B, Q, H, W) mask probabilities, (B, Q) objectness."""
+
+    def __init__(self, **kwargs):
+        kwargs['num_classes'] = 1
+        super().__init__(**kwargs)
+
+    def _seg_data_to_instance_data(self, batch_data_samples):
+        instances, metas = super()._seg_data_to_instance_data(batch_data_samples)
+        for inst in instances:
+            inst.labels = torch.zeros_like(inst.labels)
+        return instances, metas
+
+    def predict_proposals(self, x: Tuple[Tensor], batch_img_metas: List[dict]) -> Tuple[Tensor, Tensor]:
+        samples = []
+        for meta in batch_img_metas:
+            meta = dict(meta, batch_input_shape=meta.get('batch_input_shape', meta['img_shape']))
+            samples.append(SegDataSample(metainfo=meta))
+        all_cls, all_masks = self(x, samples)
+        masks = F.interpolate(all_masks[-1], size=samples[0].metainfo['batch_input_shape'],
+                              mode='bilinear', align_corners=False).sigmoid()
+        return masks, F.softmax(all_cls[-1], dim=-1)[..., 0]
+
+
+@MODELS.register_module()
+class ProposalGenerator(EncoderDecoder):
+    """Backbone → ``ClassAgnosticMaskFormerHead``; ``predict`` stores each image's proposals
+    (``proposal_masks`` (Q, H, W) probabilities at the original size, ``proposal_scores`` (Q,))
+    and, for the visualiser, ``pred_sem_seg``: the best-scoring proposal covering each pixel."""
+
+    def proposals(self, inputs: Tensor, metas: List[dict]) -> Tuple[Tensor, Tensor]:
+        return self.decode_head.predict_proposals(self.extract_feat(inputs), metas)
+
+    @torch.no_grad()
+    def predict(self, inputs: Tensor, data_samples=None):
+        shape = tuple(inputs.shape[-2:])
+        metas = ([dict(s.metainfo, batch_input_shape=shape) for s in data_samples]
+                 if data_samples is not None else
+                 [dict(img_shape=shape, ori_shape=shape, batch_input_shape=shape)] * len(inputs))
+        masks, scores = self.proposals(inputs, metas)
+        if data_samples is None:
+            data_samples = [SegDataSample() for _ in metas]
+        for m, s, meta, sample in zip(masks, scores, metas, data_samples):
+            h, w = meta['img_shape'][:2]
+            m = F.interpolate(m[None, :, :h, :w], size=tuple(meta.get('ori_shape', (h, w))[:2]),
+                              mode='bilinear', align_corners=False)[0]
+            sample.set_field(m, 'proposal_masks')
+            sample.set_field(s, 'proposal_scores')
+            ids = ((m > 0.5) * s[:, None, None]).argmax(0)
+            sample.set_data(dict(pred_sem_seg=PixelData(data=ids[None])))
+        return data_samples
