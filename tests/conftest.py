@@ -79,6 +79,16 @@ def voc_mini(tmp_path_factory):
     return make_voc_like(tmp_path_factory.mktemp('voc_like'))
 
 
+def photo_batch(model, photo):
+    """One photo file through the model's own test pipeline and data preprocessor →
+    (inputs (1, 3, H, W), data samples carrying ``img_path``)."""
+    from clipseg.apis.inference import image_pipeline, prepare
+    packed = prepare(image_pipeline(model.cfg), str(photo), 0, True)
+    packed['data_samples'].set_metainfo(dict(img_path=str(photo)))
+    data = model.data_preprocessor(dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']]))
+    return data['inputs'], data['data_samples']
+
+
 def write_tiny_config(tmp_path, base, name='tiny.py', model_cfg=None, extra=''):
     """A config inheriting ``base`` with a tiny architecture (default: the tiny ViT) swapped in;
     ``extra``: more ``model`` keys, as config text (``"proxy=dict(_delete_=True, ...)"``)."""

@@ -4,13 +4,12 @@ import torch
 import torch.nn.functional as F
 
 import clipseg
-from clipseg.apis.inference import image_pipeline, prepare
 from clipseg.models import CLIPViT
 from clipseg.models.attention.cass import low_rank, spectral_distance
 from clipseg.models.clip.loader import create_clip
 from clipseg.models.proxies import build_proxy
 from mmseg.registry import MODELS
-from ..conftest import TINY_PROXY, TINY_VIT, write_tiny_config
+from ..conftest import TINY_PROXY, TINY_VIT, photo_batch, write_tiny_config
 from .references import cass as ref
 
 TINY_DINO_LIKE_CLIP = TINY_PROXY          # CASS pairs heads: CLIP's layout, 2 heads × 32
@@ -65,11 +64,10 @@ def test_voc21_config_on_a_photo_matches_the_reference(tmp_path, voc_mini):
     torch.manual_seed(0)
     model = clipseg.init_model(str(cfg))
     photo = sorted((voc_mini / 'JPEGImages').glob('*.jpg'))[0]
-    data = model.data_preprocessor(
-        dict(inputs=[prepare(image_pipeline(model.cfg), str(photo), 0, True)['inputs']]))
-    out = model.predict(data['inputs'])[0]
+    inputs, _ = photo_batch(model, photo)
+    out = model.predict(inputs)[0]
     emb = model.class_embeddings()
-    x = data['inputs']
+    x = inputs
     H, W = x.shape[-2:]
     with torch.no_grad():
         dense, glob = ref.cass_tower(model.backbone.visual, model.backbone.proxy.vit, x)

@@ -5,7 +5,6 @@ import torch
 import torch.nn.functional as F
 
 import clipseg
-from clipseg.apis.inference import image_pipeline, prepare
 from clipseg.models import CLIPViT
 from clipseg.models.attention.corrclip import merge_regions, region_attention
 from clipseg.models.clip.loader import create_clip
@@ -13,7 +12,7 @@ from clipseg.models.masks import (CallableMasks, DINOClusterMasks, FolderMasks, 
                                   region_vote)
 from clipseg.models.proxies import build_proxy
 from mmseg.registry import MODELS
-from ..conftest import TINY_PROXY, TINY_VIT, write_tiny_config
+from ..conftest import TINY_PROXY, TINY_VIT, photo_batch, write_tiny_config
 from .references import corrclip as ref
 
 CLIP_MEAN = [122.771, 116.746, 104.094]
@@ -113,13 +112,10 @@ def test_voc21_config_on_a_photo_matches_the_reference(tmp_path, voc_mini):
                        tmp_path / 'masks')
     torch.manual_seed(0)
     model = clipseg.init_model(str(cfg))
-    packed = prepare(image_pipeline(model.cfg), str(photo), 0, True)
-    packed['data_samples'].set_metainfo(dict(img_path=str(photo)))
-    data = model.data_preprocessor(dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']]))
-    out = model.predict(data['inputs'], data['data_samples'])[0]
+    inputs, samples = photo_batch(model, photo)
+    out = model.predict(inputs, samples)[0]
     emb = model.class_embeddings()
     assert (emb.num_classes, emb.queries.shape[0]) == (21, 46)
-    inputs = data['inputs']
     resized = F.interpolate(raw[None, None].float(), size=inputs.shape[-2:], mode='nearest')[0, 0].long()
     with torch.no_grad():
         logits = ref.slide_logits(model.backbone.visual, model.backbone.proxy.vit, inputs, resized,

@@ -6,14 +6,13 @@ import torch
 import torch.nn.functional as F
 
 import clipseg
-from clipseg.apis.inference import image_pipeline, prepare
 from clipseg.models import CLIPViT
 from clipseg.models.attention.proxyclip import proxy_attention
 from clipseg.models.clip import WeightsUnavailableError
 from clipseg.models.clip.loader import create_clip
 from clipseg.models.proxies import build_proxy
 from mmseg.registry import MODELS
-from ..conftest import TINY_PROXY, TINY_RN, TINY_SAM, TINY_VIT, write_tiny_config
+from ..conftest import TINY_PROXY, TINY_RN, TINY_SAM, TINY_VIT, photo_batch, write_tiny_config
 from .references import proxyclip as ref
 
 CLIP_MEAN = [122.771, 116.746, 104.094]
@@ -74,13 +73,12 @@ def test_voc21_config_on_a_photo_matches_the_reference(tmp_path, voc_mini):
     torch.manual_seed(0)
     model = clipseg.init_model(str(cfg))
     photo = sorted((voc_mini / 'JPEGImages').glob('*.jpg'))[0]
-    data = model.data_preprocessor(
-        dict(inputs=[prepare(image_pipeline(model.cfg), str(photo), 0, True)['inputs']]))
-    out = model.predict(data['inputs'])[0]
+    inputs, _ = photo_batch(model, photo)
+    out = model.predict(inputs)[0]
     emb = model.class_embeddings()
     assert (emb.num_classes, emb.queries.shape[0]) == (21, 46)
     with torch.no_grad():
-        logits = ref.slide_logits(model.backbone.visual, model.backbone.proxy.vit, data['inputs'],
+        logits = ref.slide_logits(model.backbone.visual, model.backbone.proxy.vit, inputs,
                                   emb.queries.float())
     probs, labels = ref.postprocess(logits, emb.query_class, emb.num_classes, 40.0, 0.2)
     torch.testing.assert_close(out.seg_logits.data, probs, atol=1e-4, rtol=1e-4)

@@ -4,22 +4,18 @@ import torch
 import torch.nn.functional as F
 
 import clipseg
-from clipseg.apis.inference import image_pipeline, prepare
 from clipseg.models import CLIPResNet, CLIPViT
 from clipseg.models.attention import ResCLIPAttention, build_attention
 from clipseg.models.attention.resclip import feedback_map
 from clipseg.models.clip.loader import create_clip
-from ..conftest import TINY_RN, TINY_VIT, tiny_segmentor, write_tiny_config
+from ..conftest import TINY_RN, TINY_VIT, tiny_segmentor, photo_batch, write_tiny_config
 from .references import resclip as ref
 
 RCS_LAYERS = (0, 1)          # the tiny ViT has 3 blocks; ViT-B/16's are (5, 6, 7, 8)
 
 
 def _photo_inputs(model, voc_mini):
-    photo = sorted((voc_mini / 'JPEGImages').glob('*.jpg'))[0]
-    data = model.data_preprocessor(
-        dict(inputs=[prepare(image_pipeline(model.cfg), str(photo), 0, True)['inputs']]))
-    return data['inputs']
+    return photo_batch(model, sorted((voc_mini / 'JPEGImages').glob('*.jpg'))[0])[0]
 
 
 @pytest.mark.parametrize('temp_thd', [0.5, 0.0])

@@ -4,14 +4,13 @@ import torch
 import torch.nn.functional as F
 
 import clipseg
-from clipseg.apis.inference import image_pipeline, prepare
 from clipseg.models import CLIPResNet, CLIPViT
 from clipseg.models.attention import RFCLIPAttention, build_attention
 from clipseg.models.attention.rfclip import smooth_distractors
 from clipseg.models.heads.rfclip_head import cluster_names
 from clipseg.models.clip.loader import create_clip
 from clipseg.models.segmentors.windows import slide_windows
-from ..conftest import TINY_RN, TINY_VIT, write_tiny_config
+from ..conftest import TINY_RN, TINY_VIT, photo_batch, write_tiny_config
 from .references import rfclip as ref
 
 # the tiny tower (width 64) has no published distractor channels: plant some, and a threshold low
@@ -64,9 +63,8 @@ def test_name_groups_are_complete_linkage_at_the_distance():
 
 def _photo_inputs(model, voc_mini):
     photo = sorted((voc_mini / 'JPEGImages').glob('*.jpg'))[0]
-    data = model.data_preprocessor(
-        dict(inputs=[prepare(image_pipeline(model.cfg), str(photo), 0, True)['inputs']]))
-    return data['inputs']
+    inputs, _ = photo_batch(model, photo)
+    return inputs
 
 
 def _class_probs(logits, emb, scale=40.0):

@@ -4,11 +4,10 @@ import torch
 import torch.nn.functional as F
 
 import clipseg
-from clipseg.apis.inference import image_pipeline, prepare
 from clipseg.models import CLIPResNet, CLIPViT
 from clipseg.models.attention.scclip import lof_outliers, repair_tokens
 from clipseg.models.clip.loader import create_clip
-from ..conftest import TINY_RN, TINY_VIT, write_tiny_config
+from ..conftest import TINY_RN, TINY_VIT, photo_batch, write_tiny_config
 from .references import scclip as ref
 
 # SC-CLIP's layer indices (8, 3, 3-10) need a 12-block ViT, as ViT-B/16
@@ -59,12 +58,11 @@ def test_voc21_config_on_a_photo_matches_the_reference(tmp_path, voc_mini):
     torch.manual_seed(0)
     model = clipseg.init_model(str(cfg))
     photo = sorted((voc_mini / 'JPEGImages').glob('*.jpg'))[0]
-    data = model.data_preprocessor(
-        dict(inputs=[prepare(image_pipeline(model.cfg), str(photo), 0, True)['inputs']]))
-    out = model.predict(data['inputs'])[0]
+    inputs, _ = photo_batch(model, photo)
+    out = model.predict(inputs)[0]
     emb = model.class_embeddings()
-    H, W = data['inputs'].shape[-2:]
-    logits = ref.slide_logits(model.backbone.visual, data['inputs'], emb.queries.float())
+    H, W = inputs.shape[-2:]
+    logits = ref.slide_logits(model.backbone.visual, inputs, emb.queries.float())
     probs = F.softmax(logits * 50.0, dim=0)
     probs = torch.stack([probs[emb.query_class == c].max(0).values for c in range(emb.num_classes)])
     area = torch.bincount(probs.argmax(0).flatten(), minlength=emb.num_classes)[1:].float()

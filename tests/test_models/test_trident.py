@@ -6,10 +6,9 @@ import torch
 import torch.nn.functional as F
 
 import clipseg
-from clipseg.apis.inference import image_pipeline, prepare
 from clipseg.models.segmentors.trident import fit_to_stride, sam_affinity
 from mmseg.registry import MODELS
-from ..conftest import TINY_PROXY, TINY_SAM_MODEL, TINY_VIT, write_tiny_config
+from ..conftest import TINY_PROXY, TINY_SAM_MODEL, TINY_VIT, photo_batch, write_tiny_config
 from .references import trident as ref
 
 TINY_DINO16 = dict(TINY_PROXY, model_name='vit_base_patch16_224.dino')
@@ -34,17 +33,15 @@ def test_voc21_config_on_a_photo_matches_the_reference(tmp_path, voc_mini, refin
     torch.manual_seed(0)
     model = clipseg.init_model(str(cfg))
     photo = sorted((voc_mini / 'JPEGImages').glob('*.jpg'))[0]
-    packed = prepare(image_pipeline(model.cfg), str(photo), 0, True)
-    packed['data_samples'].set_metainfo(dict(img_path=str(photo)))
-    data = model.data_preprocessor(dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']]))
-    out = model.predict(data['inputs'], data['data_samples'])[0]
+    inputs, samples = photo_batch(model, photo)
+    out = model.predict(inputs, samples)[0]
     emb = model.class_embeddings()
     rgb = cv2.cvtColor(cv2.imread(str(photo)), cv2.COLOR_BGR2RGB)
     ori = rgb.shape[:2]
     with torch.no_grad():
         logits = ref.trident_logits(model.backbone.visual, model.backbone.proxy.vit, model.sam,
-                                    data['inputs'], rgb, emb.queries.float(), ori)
-        ours = model.encode_decode(data['inputs'], [data['data_samples'][0].metainfo])[0]
+                                    inputs, rgb, emb.queries.float(), ori)
+        ours = model.encode_decode(inputs, [samples[0].metainfo])[0]
     torch.testing.assert_close(ours, logits, atol=1e-4, rtol=1e-4)
     p = F.softmax(logits * 40.0, dim=0)
     probs = torch.stack([p[emb.query_class == c].max(0).values for c in range(21)])
