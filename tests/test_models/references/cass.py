@@ -13,7 +13,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import squareform
 
-from .proxyclip import _dino_interpolated_pos
+from .proxyclip import _dino_interpolated_pos, dino_tokens
 
 
 def dino_input(z):
@@ -29,13 +29,7 @@ def dino_input(z):
 
 def dino_keys(vit, img):
     """Keys of DINO's last block, CLS dropped → (heads, d, h, w)."""
-    p = vit.patch_embed.patch_size[0]
-    h, w = img.shape[-2] // p, img.shape[-1] // p
-    x = vit.patch_embed.proj(img).flatten(2).transpose(1, 2)
-    x = torch.cat([vit.cls_token.expand(1, -1, -1), x], dim=1)
-    x = x + _dino_interpolated_pos(vit.pos_embed, h, w)
-    for blk in vit.blocks[:-1]:
-        x = blk(x)
+    x, (h, w) = dino_tokens(vit, img, -1)
     attn = vit.blocks[-1].attn
     qkv = attn.qkv(vit.blocks[-1].norm1(x)).reshape(1, x.shape[1], 3, attn.num_heads, -1)
     k = qkv.permute(2, 0, 3, 1, 4)[1][0, :, 1:]                       # (heads, N, d)

@@ -8,18 +8,12 @@ import torch
 import torch.nn.functional as F
 from scipy.sparse.csgraph import connected_components
 
-from .proxyclip import CLIP_MEAN, CLIP_STD, IN_MEAN, IN_STD, _dino_interpolated_pos, _pad_56
+from .proxyclip import CLIP_MEAN, CLIP_STD, IN_MEAN, IN_STD, _dino_interpolated_pos, _pad_56, dino_tokens
 
 
 def dino_qk(vit, crop):
     """normalize(q + k) of DINO's last block (the qkv hook), CLS dropped → (1, N, C), grid."""
-    p = vit.patch_embed.patch_size[0]
-    h, w = crop.shape[-2] // p, crop.shape[-1] // p
-    x = vit.patch_embed.proj(crop).flatten(2).transpose(1, 2)
-    x = torch.cat([vit.cls_token.expand(1, -1, -1), x], dim=1)
-    x = x + _dino_interpolated_pos(vit.pos_embed, h, w)
-    for blk in vit.blocks[:-1]:
-        x = blk(x)
+    x, (h, w) = dino_tokens(vit, crop, -1)
     qkv = vit.blocks[-1].attn.qkv(vit.blocks[-1].norm1(x))
     qkv = qkv.reshape(1, x.shape[1], 3, -1).permute(2, 0, 1, 3)
     return F.normalize((qkv[0] + qkv[1])[:, 1:], dim=-1), (h, w)

@@ -26,15 +26,22 @@ def _dino_interpolated_pos(pos, h, w):
     return torch.cat([pos[:, :1], patch.permute(0, 2, 3, 1).reshape(1, h * w, -1)], dim=1)
 
 
-def dino_last_features(vit, crop):
-    """DINO's get_intermediate_layers(x)[0] without its CLS token → (1, C, h, w)."""
+def dino_tokens(vit, crop, blocks=None):
+    """DINO's patch embedding, CLS token and interpolated positions, then its first ``blocks``
+    blocks (all by default; -1: all but the last) → (1, 1 + h*w, C) and the grid (h, w)."""
     p = vit.patch_embed.patch_size[0]
     h, w = crop.shape[-2] // p, crop.shape[-1] // p
     x = vit.patch_embed.proj(crop).flatten(2).transpose(1, 2)
     x = torch.cat([vit.cls_token.expand(1, -1, -1), x], dim=1)
     x = x + _dino_interpolated_pos(vit.pos_embed, h, w)
-    for blk in vit.blocks:
+    for blk in vit.blocks[:blocks]:
         x = blk(x)
+    return x, (h, w)
+
+
+def dino_last_features(vit, crop):
+    """DINO's get_intermediate_layers(x)[0] without its CLS token → (1, C, h, w)."""
+    x, (h, w) = dino_tokens(vit, crop)
     x = vit.norm(x)[:, 1:]
     return x.reshape(1, h, w, -1).permute(0, 3, 1, 2)
 

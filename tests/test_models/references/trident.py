@@ -2,8 +2,6 @@
 (YuHengsss/Trident @a93b346): trident.py:112-225 (SAM features, windows), open_clip/transformer.py
 :502-659 (the tower: ProxyCLIP pooling with one mean over all windows, the splice, SAM's
 aggregation), seg_utils/utils.py:9-197 (the input fit, the refinement). Batch size 1."""
-import math
-
 import numpy as np
 import torch
 import torch.nn.functional as F
