@@ -255,6 +255,33 @@ def test_trident_protocol():
             f'proxyclip_vit-b16_openai_dino-b8_slide{224 if ds == "cityscapes" else 336}_{ds}')['names']
 
 
+def test_reco_protocol():
+    """NoelShin/reco @5c5e1bc configs/reco_*.yaml (identical but for the dataset): k 50, DeiT-S/16-SIN,
+    RN50x16 text attention, context tree/sky/building/road/person; (dataset, classes, queries, crop):
+    320 centre crop with nearest resizing (utils/utils.py:65-120), KITTI-STEP at full size."""
+    rows = {'crop320_cityscapes27': ('Cityscapes27Dataset', 27, 27, 320),
+            'crop320_coco_stuff27': ('COCOStuff27Dataset', 27, 171, 320),
+            'full_kitti_step': ('KITTISTEPDataset', 19, 19, None)}
+    for name, (dataset, classes, queries, crop) in rows.items():
+        cfg = load(f'reco_rn50x16_vit-l14-336_deit-s16_{name}')
+        m, ds = cfg.model, cfg.test_dataloader.dataset
+        assert (m.type, m.k, m.coseg_size, m.templates, m.seed_slice) == (
+            'ReCoSegmentor', 50, 224, 'maskclip', 'authors'), name
+        assert m.context_categories == ('tree', 'sky', 'building', 'road', 'person'), name
+        assert m.context_elimination and m.text_attention, name
+        assert (m.clip.model_name, m.retrieval_clip.model_name) == ('RN50x16', 'ViT-L-14-336'), name
+        names = parse_classes(m.class_names)
+        assert (ds.type, len(names), sum(map(len, names))) == (dataset, classes, queries), name
+        steps = {s['type']: s for s in ds.pipeline}
+        assert 'Resize' not in steps and cfg.test_evaluator.type == 'IoUMetric', name
+        got = steps.get('ShortSideCenterCrop')
+        assert (got and (got['size'], got['interpolation'])) == (crop and (crop, 'nearest')), name
+        assert list(steps)[:2] == ['LoadImageFromFile', 'LoadSTEPAnnotations' if crop is None
+                                   else 'LoadAnnotations'], name   # labels cropped with the image
+    coco = load('reco_rn50x16_vit-l14-336_deit-s16_crop320_coco_stuff27').test_dataloader.dataset
+    assert coco.ann_file == 'curated/val2017/Coco164kFull_Stuff_Coarse.txt'
+
+
 def test_common_protocol_is_sclips_for_every_method():
     for method in ('naclip', 'clearclip', 'maskclip', 'vanilla', 'scclip', 'rfclip', 'resclip'):
         for ds in DATASETS:

@@ -34,7 +34,7 @@ from clipseg.utils.errors import run_cli
 
 METHODS = ('sclip', 'naclip', 'clearclip', 'maskclip', 'dinoiser', 'vanilla', 'denseclip', 'scclip', 'rfclip',
            'resclip', 'proxyclip', 'corrclip', 'cass',
-           'trident')
+           'trident', 'reco')
 TRAINED = ('denseclip',)            # no number without a trained checkpoint (--checkpoint)
 EVERY_BACKBONE = ('denseclip',)     # one row per backbone; the others run their ViT config
 PUBLISHED = Path(__file__).with_name('published_miou.json')
@@ -51,6 +51,10 @@ PREPARE = {
     'cityscapes': 'leftImg8bit + gtFine into {data}/cityscapes, then mmseg\'s '
                   'tools/dataset_converters/cityscapes.py {data}/cityscapes',
     'ade20k150': 'extract ADEChallengeData2016.zip into {data}/ade',
+    'cityscapes27': 'leftImg8bit + gtFine into {data}/cityscapes (the labelIds are read as they are)',
+    'coco_stuff27': "STEGO's COCO-Stuff download (images/, annotations/, curated/) into {data}/cocostuff",
+    'kitti_step': 'KITTI-STEP panoptic_maps/ and the frames of each sequence as val/<seq>/*.png under '
+                  '{data}/kitti_step (docs/reco.md)',
     'region_masks': 'CorrCLIP\'s released SAM 2 masks: region_masks.zip of the Hugging Face dataset '
                     'dk258/CorrCLIP, unzipped into {data}/region_masks',
 }
@@ -91,7 +95,7 @@ def find_configs(methods, datasets, protocol):
         folder = CONFIG_ROOT / ('common' if protocol == 'common' and method != 'sclip' else method)
         for path in sorted(folder.glob(f'{method}_*.py')):
             m, ds, stem = split_name(path)
-            if m == method and ds in datasets and (method in EVERY_BACKBONE or 'rn50' not in stem):
+            if m == method and ds in datasets and (method in EVERY_BACKBONE or '_rn50_' not in stem):
                 out[(method, ds, stem)] = path
     return out
 
@@ -134,6 +138,9 @@ def missing_data(cfg: Config, data: str):
     sam = cfg.model.get('sam') or {}
     if sam.get('checkpoint'):                      # Trident's SAM weights, a local file
         need.append(sam.checkpoint)
+    if cfg.model.get('type') == 'ReCoSegmentor' and not cfg.model.get('index'):
+        need.append('model.index, an index of ImageNet-1K train (tools/build_index.py; '
+                    '--cfg-options model.index=DIR)')
     return [p for p in need if not osp.exists(p)]
 
 
@@ -207,7 +214,7 @@ def main(argv=None) -> int:
     if get_rank() != 0:
         return 0
     for (method, ds, stem), missing in sorted(skipped.items()):
-        hint = '' if missing[0].startswith('a trained') else \
+        hint = '' if missing[0].startswith(('a trained', 'model.index')) else \
             '.\n  Prepare it: ' + PREPARE[ds].format(data=args.data)
         if any(m.endswith('.pth') for m in missing):
             hint += ('\n  SAM ViT-B weights: sam_vit_b_01ec64.pth (github.com/facebookresearch/'
