@@ -170,3 +170,27 @@ TINY_SAM = dict(type='SAMProxy', pretrained=False,
 TINY_SAM_MODEL = dict(tiny=dict(img_size=128, patch_size=16, embed_dim=32, depth=2, num_heads=2,
                                 out_chans=16, window_size=4, global_attn_indexes=(1,),
                                 use_rel_pos=True))
+
+
+_OVSEG_LAYER = dict(embed_dims=32, num_heads=4, attn_drop=0.0, proj_drop=0.0, dropout_layer=None,
+                    batch_first=True)
+# OVSeg's first stage, tiny (the sizes of tests/data/ovseg_detectron2_tiny_keys.txt); text dim 64
+TINY_OVSEG_PROPOSALS = dict(
+    type='OVSegProposals',
+    backbone=dict(type='mmseg.SwinTransformer', pretrain_img_size=384, embed_dims=32, patch_size=4,
+                  window_size=12, mlp_ratio=4, depths=(2, 2, 2, 2), num_heads=(1, 2, 4, 8),
+                  strides=(4, 2, 2, 2), out_indices=(0, 1, 2, 3), qkv_bias=True, patch_norm=True,
+                  drop_path_rate=0.0, use_abs_pos_embed=False, init_cfg=None),
+    head=dict(type='OpenVocabMaskFormerHead', in_channels=[32, 64, 128, 256], in_index=[0, 1, 2, 3],
+              feat_channels=32, out_channels=32, num_queries=10, embed_dims=64,
+              embed_hidden_dims=48, embed_layers=2, enforce_decoder_input_project=False,
+              pixel_decoder=dict(type='mmdet.PixelDecoder', norm_cfg=dict(type='GN', num_groups=32),
+                                 act_cfg=dict(type='ReLU')),
+              positional_encoding=dict(num_feats=16, normalize=True),
+              transformer_decoder=dict(
+                  return_intermediate=True, num_layers=2, init_cfg=None,
+                  layer_cfg=dict(self_attn_cfg=_OVSEG_LAYER, cross_attn_cfg=_OVSEG_LAYER,
+                                 ffn_cfg=dict(embed_dims=32, feedforward_channels=64, num_fcs=2,
+                                              act_cfg=dict(type='ReLU', inplace=True), ffn_drop=0.0,
+                                              dropout_layer=None, add_identity=True)))))
+TINY_VIT_64 = dict(TINY_VIT, embed_dim=64)

@@ -282,6 +282,34 @@ def test_reco_protocol():
     assert coco.ann_file == 'curated/val2017/Coco164kFull_Stuff_Coarse.txt'
 
 
+def test_ovseg_protocol():
+    """ov-seg @36f49d4 configs/ovseg_swinB_vitL_bs32_120k.yaml + GETTING_STARTED.md: short side 640
+    (max 2560), MASK_THR 0.4, expand 1.0, 'vild', prompts depth 3, ensemble w 0.7 / 0.6 Pascal
+    Context / 0.45 VOC; Swin-B window 12, 100 queries, text dim 768 (1024 hidden); class names as
+    the authors' registered datasets (ADE-150 detectron2's, 847, 459 theirs)."""
+    rows = {'ade20k150': (0.7, 150, 'ADE20KDataset'), 'ade20k847': (0.7, 847, 'ClassFileSegDataset'),
+            'context59': (0.6, 59, 'PascalContextDataset59'),
+            'context459': (0.6, 459, 'ClassFileSegDataset'), 'voc20': (0.45, 20, 'PascalVOC20Dataset')}
+    for ds, (weight, classes, dataset) in rows.items():
+        cfg = load(f'ovseg_swin-b_vit-l14_ft-mpt_{ds}')
+        m, test = cfg.model, cfg.model.test_cfg
+        assert (test.ensemble_weight, test.mask_thr, test.expand_ratio, test.clip_ensemble) == (
+            weight, 0.4, 1.0, True), ds
+        assert (m.mask_prompt_depth, m.templates, m.clip.model_name) == (3, 'vild', 'ViT-L-14'), ds
+        head, swin = m.proposals.head, m.proposals.backbone
+        assert (head.num_queries, head.embed_dims, head.embed_hidden_dims, swin.window_size,
+                swin.embed_dims, swin.depths) == (100, 768, 1024, 12, 128, (2, 2, 18, 2)), ds
+        assert len(parse_classes(m.class_names)) == classes, ds
+        ds_cfg = cfg.test_dataloader.dataset
+        steps = [s['type'] for s in ds_cfg.pipeline]
+        assert ds_cfg.type == dataset and cfg.test_pipeline[1]['scale'] == (2560, 640), ds
+        wide = classes > 255
+        assert steps[2] == ('LoadWideAnnotations' if wide else 'LoadAnnotations'), ds
+        assert cfg.test_evaluator.get('ignore_index', 255) == (65535 if wide else 255), ds
+    names = parse_classes(load('ovseg_swin-b_vit-l14_ft-mpt_ade20k150').model.class_names)
+    assert names[6] == ['road, route'] and names[8] == ['window']        # detectron2's, stripped
+
+
 def test_common_protocol_is_sclips_for_every_method():
     for method in ('naclip', 'clearclip', 'maskclip', 'vanilla', 'scclip', 'rfclip', 'resclip'):
         for ds in DATASETS:
@@ -316,7 +344,7 @@ def tiny_family(model_name):
 
 def test_every_zero_shot_config_builds_with_a_tiny_clip():
     from mmseg.registry import MODELS
-    from .conftest import TINY_DINO, TINY_PROXY, TINY_SAM, TINY_SAM_MODEL
+    from .conftest import TINY_DINO, TINY_OVSEG_PROPOSALS, TINY_PROXY, TINY_SAM, TINY_SAM_MODEL
     count = 0
     for path in sorted(CONFIGS.rglob('*.py')):
         if ('_base_' in path.parts or path.parent.name in ('denseclip', 'instances')
@@ -336,6 +364,8 @@ def test_every_zero_shot_config_builds_with_a_tiny_clip():
             model.encoder = dict(type='TimmProxy', model_name=model.encoder.model_name,
                                  pretrained=False, model_kwargs=dict(embed_dim=32, depth=1, num_heads=2))
             model.retrieval_clip = dict(model_name='tiny', model_cfg=TINY_VIT)
+        if 'proposals' in model:                                    # OVSeg's Swin-B first stage
+            model.proposals = TINY_OVSEG_PROPOSALS
         if (model.get('mask_source') or {}).get('type') in ('SAMMasks', 'SAM2Masks'):
             model.mask_source = dict(type='DINOClusterMasks')      # the mask models need weights
         if isinstance(model.get('attention'), dict) and model.attention.type == 'CorrCLIPAttention':

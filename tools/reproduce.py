@@ -34,8 +34,8 @@ from clipseg.utils.errors import run_cli
 
 METHODS = ('sclip', 'naclip', 'clearclip', 'maskclip', 'dinoiser', 'vanilla', 'denseclip', 'scclip', 'rfclip',
            'resclip', 'proxyclip', 'corrclip', 'cass',
-           'trident', 'reco')
-TRAINED = ('denseclip',)            # no number without a trained checkpoint (--checkpoint)
+           'trident', 'reco', 'ovseg')
+TRAINED = ('denseclip', 'ovseg')    # no number without a trained checkpoint (--checkpoint)
 EVERY_BACKBONE = ('denseclip',)     # one row per backbone; the others run their ViT config
 PUBLISHED = Path(__file__).with_name('published_miou.json')
 PREPARE = {
@@ -55,6 +55,11 @@ PREPARE = {
     'coco_stuff27': "STEGO's COCO-Stuff download (images/, annotations/, curated/) into {data}/cocostuff",
     'kitti_step': 'KITTI-STEP panoptic_maps/ and the frames of each sequence as val/<seq>/*.png under '
                   '{data}/kitti_step (docs/reco.md)',
+    'ade20k847': "the full ADE20K (ADE20K_2021_17_01) into {data}, then ov-seg's "
+                 'datasets/prepare_ade20k_full_sem_seg.py (images_detectron2/, annotations_detectron2/)',
+    'context459': "as Context59, plus trainval/*.mat, labels.txt and pascalcontext_val.txt in "
+                  "{data}/VOCdevkit/VOC2010, then ov-seg's datasets/prepare_pascal_context.py "
+                  '(annotations_detectron2/pc459_val)',
     'region_masks': 'CorrCLIP\'s released SAM 2 masks: region_masks.zip of the Hugging Face dataset '
                     'dk258/CorrCLIP, unzipped into {data}/region_masks',
 }
@@ -138,6 +143,9 @@ def missing_data(cfg: Config, data: str):
     sam = cfg.model.get('sam') or {}
     if sam.get('checkpoint'):                      # Trident's SAM weights, a local file
         need.append(sam.checkpoint)
+    clip_file = (cfg.model.get('clip') or {}).get('pretrained') or ''
+    if cfg.model.get('type') == 'OVSegSegmentor' and clip_file.endswith(('.pt', '.pth')):
+        need.append(clip_file)                     # OVSeg's fine-tuned CLIP (convert_checkpoint)
     if cfg.model.get('type') == 'ReCoSegmentor' and not cfg.model.get('index'):
         need.append('model.index, an index of ImageNet-1K train (tools/build_index.py; '
                     '--cfg-options model.index=DIR)')
@@ -216,6 +224,10 @@ def main(argv=None) -> int:
     for (method, ds, stem), missing in sorted(skipped.items()):
         hint = '' if missing[0].startswith(('a trained', 'model.index')) else \
             '.\n  Prepare it: ' + PREPARE[ds].format(data=args.data)
+        if any(m.endswith('_clip.pt') for m in missing):
+            hint += ('\n  OVSeg\'s CLIP: python tools/convert_checkpoint.py '
+                     'ovseg_swinbase_vitL14_ft_mpt.pth checkpoints/ovseg_swin-b_vit-l14_ft-mpt.pth '
+                     '--from ovseg (writes ..._clip.pt beside it)')
         if any(m.endswith('.pth') for m in missing):
             hint += ('\n  SAM ViT-B weights: sam_vit_b_01ec64.pth (github.com/facebookresearch/'
                      'segment-anything), or --cfg-options model.sam.checkpoint=FILE')

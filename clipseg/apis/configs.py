@@ -14,7 +14,8 @@ CONFIG_ROOT = SOURCE_CONFIGS if SOURCE_CONFIGS.is_dir() else PACKAGED_CONFIGS
 DEFAULT_CONFIG = 'maskclip_vit-b16_openai_slide336'
 DEFAULT_DET_CONFIG = 'instances_sclip_vit-b16_openai_slide336_coco'
 BENCHMARKS = ('voc21', 'voc20', 'context60', 'context59', 'coco_object', 'coco_stuff171',
-              'cityscapes', 'ade20k150', 'cityscapes27', 'coco_stuff27', 'kitti_step')  # the last 3: ReCo's
+              'cityscapes', 'ade20k150', 'cityscapes27', 'coco_stuff27', 'kitti_step',  # ReCo's
+              'ade20k847', 'context459')                                                # OVSeg's
 
 
 def _config_files():

@@ -28,6 +28,20 @@ class Format:
     nested: Optional[str] = None                  # the state dict is {nested: {...}} (FOUND)
     optional: Sequence[str] = ()                  # regexes of model keys a release never holds
     note: str = ''
+    transform: Optional[Callable[[str, torch.Tensor, tuple], torch.Tensor]] = None  # (our key,
+    #   value, our shape) → value, for layouts that differ in more than names
+    side: Optional['SideFile'] = None             # a part written to its own file (CLIP weights)
+
+
+@dataclass
+class SideFile:
+    """Source keys matching ``pattern`` (group 1: the key in the side file) go to
+    ``<dst stem><suffix>``, checked against the model keys ``model_prefixes`` maps them to
+    (first matching side-key prefix → model prefix)."""
+    pattern: str
+    suffix: str
+    model_prefixes: Sequence[Tuple[str, str]]
+    description: str
 
 
 # raoyongming/DenseCLIP (mmseg 0.x / mmdet 2.x, saved by mmcv 1.x as {'meta', 'state_dict',
@@ -50,6 +64,34 @@ _DENSECLIP_COMMON = [
 def _denseclip_rules(head: str, extra: Sequence) -> list:
     rules = [(p, r if r is None else r.format(head=head)) for p, r in _DENSECLIP_COMMON]
     return rules + list(extra)
+
+
+def _ovseg_transform(key: str, value: torch.Tensor, shape: tuple) -> torch.Tensor:
+    """Swin's merge order, and a prompt shared by all patches (shape (depth, 1, width), ov-seg
+    ``third_party/CLIP/clip/model.py:334-335``) repeated to every patch position."""
+    from .detectron2_keys import swin_merge_order
+    if key == 'image_encoder.mask_embedding' and value.shape[1] == 1 and len(shape) == 3:
+        return value.expand(shape).clone()
+    return swin_merge_order(key, value, shape)
+
+
+def _ovseg_format() -> Format:
+    from .detectron2_keys import maskformer_rules
+    return Format(
+        'OVSeg (facebookresearch/ov-seg GETTING_STARTED.md): ovseg_swinbase_vitL14_ft_mpt.pth, a '
+        'detectron2 checkpoint {"model": backbone.*, sem_seg_head.*, clip_adapter.*} '
+        '(ovseg_model.py:29-118)',
+        config='ovseg_swin-b_vit-l14_ft-mpt_ade20k150', unwrap=('model', 'state_dict'),
+        rules=[(r'^clip_adapter\.clip_model\.visual\.mask_embedding$', 'image_encoder.mask_embedding'),
+               (r'^clip_adapter\.non_object_embedding$', 'proposals.head.non_object_embedding')]
+        + maskformer_rules('proposals.backbone.', 'proposals.head.'),
+        drop=(r'^criterion\.', r'pixel_(mean|std)$', r'^clip_adapter\.(?!clip_model\.|non_object_embedding$)'),
+        transform=_ovseg_transform,
+        side=SideFile(r'^clip_adapter\.clip_model\.(?!visual\.mask_embedding$)(.+)$', '_clip.pt',
+                      [('visual.', 'image_encoder.visual.'), ('', 'text_encoder.clip.')],
+                      'the fine-tuned CLIP (open_clip ViT-L-14 keys): model.clip.pretrained'),
+        note='R101c + ViT-B/16 (ovseg_R101c_vitB16_ft_mpt.pth) needs a detectron2 ResNet-c '
+             'backbone, not provided')
 
 
 FORMATS: Dict[str, Format] = {
@@ -80,6 +122,7 @@ FORMATS: Dict[str, Format] = {
         config='denseclip_retinanet_rn50_openai_1x_coco',
         rules=_denseclip_rules('', [(r'^backbone\.', 'backbone.visual.')]),
         note='Mask R-CNN: --config denseclip_mask-rcnn_rn50_openai_1x_coco'),
+    'ovseg': _ovseg_format(),
 }
 
 
@@ -93,9 +136,12 @@ class Report:
     unplaced: List[str] = field(default_factory=list)
     missing: List[str] = field(default_factory=list)
     mismatched: List[str] = field(default_factory=list)
+    side_file: Optional[str] = None
 
     def text(self) -> str:
         lines = [f'{self.fmt}: {len(self.placed)} keys placed']
+        if self.side_file:
+            lines.append(f'side file: {self.side_file}')
         for what, keys in (('dropped (no counterpart, by rule)', self.dropped),
                            ('could not be placed', self.unplaced),
                            ('shape mismatches', self.mismatched),
@@ -174,13 +220,45 @@ def _no_weights(node) -> None:
             _no_weights(value)
 
 
-def target_state(config: str) -> Dict[str, torch.Tensor]:
-    """The state dict a clipseg checkpoint of ``config`` holds (random weights, nothing fetched)."""
+def target_state(config: str) -> Tuple[Dict[str, torch.Tensor], Dict[str, torch.Tensor]]:
+    """The state dict a clipseg checkpoint of ``config`` holds, and the model's whole one (random
+    weights, nothing fetched)."""
+    from torch import nn
     from .inference import enter_world, load_config
     cfg = load_config(config)
     _no_weights(cfg.model)
     registry = enter_world(cfg)
-    return registry.build(cfg.model).state_dict()
+    model = registry.build(cfg.model)
+    return model.state_dict(), nn.Module.state_dict(model)
+
+
+def split_side(state: Dict[str, torch.Tensor], side: 'SideFile') -> Dict[str, torch.Tensor]:
+    """Take the side file's entries out of ``state`` (renamed by the pattern's group 1)."""
+    taken = {}
+    for key in list(state):
+        m = re.match(side.pattern, re.sub(r'^module\.', '', key))
+        if m:
+            taken[m.group(1)] = state.pop(key)
+    return taken
+
+
+def check_side(taken: Dict[str, torch.Tensor], side: 'SideFile', full: Dict[str, torch.Tensor],
+               report: 'Report') -> None:
+    """Every side entry must land on a model key of the same shape, and cover them all."""
+    expected = set()
+    for _, model_prefix in side.model_prefixes:
+        expected |= {k for k in full if k.startswith(model_prefix)}
+    seen = set()
+    for key, value in taken.items():
+        side_prefix, model_prefix = next(p for p in side.model_prefixes if key.startswith(p[0]))
+        model_key = model_prefix + key[len(side_prefix):]
+        if model_key not in full:
+            report.unplaced.append(f'{key} (side file)')
+        elif tuple(value.shape) != tuple(full[model_key].shape):
+            report.mismatched.append(f'{key} {tuple(value.shape)} vs {tuple(full[model_key].shape)}')
+        else:
+            seen.add(model_key)
+    report.missing += sorted(expected - seen)
 
 
 def convert_checkpoint(src: str, dst: str, fmt: str, config: Optional[str] = None,
@@ -191,8 +269,16 @@ def convert_checkpoint(src: str, dst: str, fmt: str, config: Optional[str] = Non
         raise ValueError(f'unknown checkpoint format {fmt!r}; choose one of {sorted(FORMATS)}')
     spec = FORMATS[fmt]
     report = Report(fmt)
-    mapped = map_keys(source_state(read_checkpoint(src, unsafe_load), spec), spec, report)
-    target = target_state(config or spec.config)
+    state = source_state(read_checkpoint(src, unsafe_load), spec)
+    side = split_side(state, spec.side) if spec.side else {}
+    if spec.side and not side:
+        raise ValueError(f'{src}: no {spec.side.description} entries (keys like '
+                         f'{spec.side.pattern!r}): is it a checkpoint of another model?')
+    mapped = map_keys(state, spec, report)
+    target, full = target_state(config or spec.config)
+    if spec.transform:
+        mapped = {k: spec.transform(k, v, tuple(target[k].shape) if k in target else ())
+                  for k, v in mapped.items()}
     for key, value in mapped.items():
         if key not in target:
             report.unplaced.append(key)
@@ -202,11 +288,23 @@ def convert_checkpoint(src: str, dst: str, fmt: str, config: Optional[str] = Non
             report.placed.append(key)
     report.missing = sorted(k for k in set(target) - set(report.placed)
                             if not any(re.search(p, k) for p in spec.optional))
-    if report.mismatched or report.missing or not report.placed:
+    if spec.side:
+        check_side(side, spec.side, full, report)
+    if report.mismatched or report.missing or (report.unplaced and spec.side) or not report.placed:
         raise ValueError(f'{src} does not fit {config or spec.config} as {fmt!r}:\n'
                          + report.text())
     from ..utils import write_atomically
     state = {k: mapped[k] for k in report.placed}
     meta = dict(converted_from=fmt, source=os.path.basename(src), config=config or spec.config)
+    if spec.side:
+        side_path = side_file_path(dst, spec.side)
+        write_atomically(side_path, lambda tmp: torch.save(side, tmp))
+        meta['side_file'] = os.path.basename(side_path)
+        report.side_file = side_path
     write_atomically(dst, lambda tmp: torch.save(dict(state_dict=state, meta=meta), tmp))
     return report
+
+
+def side_file_path(dst: str, side: SideFile) -> str:
+    """``checkpoints/x.pth`` → ``checkpoints/x<suffix>``."""
+    return os.path.splitext(dst)[0] + side.suffix

@@ -108,3 +108,86 @@ def test_denseclip_checkpoints_convert_and_load(tmp_path, layout, fmt, config):
         pairs['backbone.fpn2.1.weight'] = 'backbone.multiscale.1.1.weight'
     for theirs, mine in pairs.items():
         torch.testing.assert_close(ours[mine], state[theirs], msg=theirs)
+
+
+def _swin_position_index(window):
+    """Swin's relative-position index buffer (ov-seg swin.py:118-135): (Δy + w-1)(2w-1) + Δx + w-1."""
+    ys, xs = torch.meshgrid(torch.arange(window), torch.arange(window), indexing='ij')
+    coords = torch.stack([ys.flatten(), xs.flatten()])
+    rel = (coords[:, :, None] - coords[:, None, :]) + window - 1
+    return rel[0] * (2 * window - 1) + rel[1]
+
+
+def save_ovseg_checkpoint(path, pixel_decoder_infix=True):
+    """facebookresearch/ov-seg: detectron2's {'model': ...} with the keys of OVSeg's modules
+    (tests/data/ovseg_detectron2_tiny_keys.txt, tiny sizes) and its CLIP under
+    clip_adapter.clip_model (OpenAI layout, mask prompts shared by all patches)."""
+    from clipseg.models.clip.loader import create_clip
+    from ..conftest import REPO, TINY_VIT_64
+    g = torch.Generator().manual_seed(0)
+    state = OrderedDict()
+    for line in (REPO / 'tests' / 'data' / 'ovseg_detectron2_tiny_keys.txt').read_text().splitlines():
+        if line.startswith('#'):
+            continue
+        key, shape = line.split('\t')
+        shape = tuple(int(s) for s in shape.strip('()').split(',') if s.strip())
+        if not pixel_decoder_infix:
+            key = key.replace('sem_seg_head.pixel_decoder.', 'sem_seg_head.')
+        state[key] = (_swin_position_index(12) if key.endswith('relative_position_index')
+                      else torch.randn(shape, generator=g))
+    clip, _ = create_clip(model_name='tiny', model_cfg=TINY_VIT_64)
+    for key, value in clip.state_dict().items():
+        state['clip_adapter.clip_model.' + key] = value
+    state['clip_adapter.clip_model.visual.mask_embedding'] = torch.randn(3, 1, 64, generator=g)
+    state['criterion.empty_weight'] = torch.ones(6)
+    torch.save({'model': state, 'iteration': 119999}, path)
+    return state
+
+
+@pytest.mark.parametrize('infix', [True, False])
+def test_ovseg_release_converts_into_proposals_prompts_and_a_clip_file(tmp_path, infix):
+    from ..conftest import TINY_OVSEG_PROPOSALS, TINY_VIT_64, write_tiny_config
+    theirs = save_ovseg_checkpoint(tmp_path / 'ovseg.pth', infix)
+    config = write_tiny_config(tmp_path, 'configs/ovseg/ovseg_swin-b_vit-l14_ft-mpt_voc20.py',
+                               model_cfg=TINY_VIT_64,
+                               extra=f'proposals=dict(_delete_=True, **{TINY_OVSEG_PROPOSALS!r})')
+    report = convert_checkpoint(str(tmp_path / 'ovseg.pth'), str(tmp_path / 'ours.pth'), 'ovseg',
+                                str(config))
+    assert not report.unplaced and not report.missing and len(report.placed) == 209
+    assert report.dropped == ['criterion.empty_weight']
+    clip_file = tmp_path / 'ours_clip.pt'
+    model = clipseg.init_model(str(config), checkpoint=str(tmp_path / 'ours.pth'), classes='cat,dog',
+                               cfg_options={'model.clip.pretrained': str(clip_file)})
+    p = model.proposals
+    pix = 'sem_seg_head.pixel_decoder.' if infix else 'sem_seg_head.'
+    dec = 'sem_seg_head.predictor.transformer.decoder.'
+    for ours, key in [(p.backbone.stages[2].blocks[1].attn.w_msa.qkv.weight, 'backbone.layers.2.blocks.1.attn.qkv.weight'),
+                      (p.backbone.stages[0].blocks[0].ffn.layers[1].weight, 'backbone.layers.0.blocks.0.mlp.fc2.weight'),
+                      (p.backbone.norm3.bias, 'backbone.norm3.bias'),
+                      (p.head.pixel_decoder.last_feat_conv.conv.weight, pix + 'layer_4.weight'),
+                      (p.head.pixel_decoder.output_convs[0].gn.weight, pix + 'layer_1.norm.weight'),
+                      (p.head.pixel_decoder.lateral_convs[2].conv.weight, pix + 'adapter_3.weight'),
+                      (p.head.transformer_decoder.layers[1].cross_attn.attn.in_proj_weight, dec + 'layers.1.multihead_attn.in_proj_weight'),
+                      (p.head.transformer_decoder.layers[0].norms[2].weight, dec + 'layers.0.norm3.weight'),
+                      (p.head.transformer_decoder.post_norm.weight, dec + 'norm.weight'),
+                      (p.head.cls_embed[2].weight, 'sem_seg_head.predictor.class_embed.layers.1.weight'),
+                      (p.head.mask_embed[4].bias, 'sem_seg_head.predictor.mask_embed.layers.2.bias'),
+                      (p.head.non_object_embedding, 'clip_adapter.non_object_embedding'),
+                      (model.image_encoder.visual.conv1.weight, 'clip_adapter.clip_model.visual.conv1.weight'),
+                      (model.text_encoder.clip.token_embedding.weight, 'clip_adapter.clip_model.token_embedding.weight')]:
+        torch.testing.assert_close(ours, theirs[key], msg=key)
+    reduction = theirs['backbone.layers.1.downsample.reduction.weight']      # Swin's merge order
+    assert not torch.equal(p.backbone.stages[1].downsample.reduction.weight, reduction)
+    torch.testing.assert_close(p.backbone.stages[1].downsample.reduction.weight.sort(1).values,
+                               reduction.sort(1).values)
+    prompts = theirs['clip_adapter.clip_model.visual.mask_embedding']
+    torch.testing.assert_close(model.image_encoder.mask_embedding, prompts.expand(3, 16, 64))
+    assert model.parts_ready
+
+
+def test_an_ovseg_file_without_clip_is_refused_and_nothing_written(tmp_path):
+    torch.save({'model': {'backbone.patch_embed.proj.weight': torch.zeros(128, 3, 4, 4)}},
+               tmp_path / 'last.pt')                # a MaskFormer without OVSeg's CLIP
+    with pytest.raises(ValueError, match='fine-tuned CLIP'):
+        convert_checkpoint(str(tmp_path / 'last.pt'), str(tmp_path / 'x.pth'), 'ovseg')
+    assert not list(tmp_path.glob('x*'))

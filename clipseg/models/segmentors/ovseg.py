@@ -1,8 +1,9 @@
-"""OVSeg (Liang et al., CVPR 2023): class-agnostic masks, then CLIP names each masked crop.
+"""OVSeg (Liang et al., CVPR 2023): masks, then CLIP names each masked crop.
 
-image (RGB, 0-255) → masks (the mask-source slot, or given) → masked crops (``mask_crops.py``) →
-CLIP with optional mask prompts (``mask_prompts.py``) → class probabilities per mask →
-semantic map Σ_n p_n(c) · m_n (ov-seg ``ovseg_model.py:231-256``) → labels.
+image (RGB, 0-255) → masks (OVSeg's proposal stage ``proposals/``, the mask-source slot, or given)
+→ masked crops (``mask_crops.py``) → CLIP with optional mask prompts (``mask_prompts.py``) → class
+probabilities per mask (with proposals: ensembled with the proposal classifier's) → semantic map
+Σ_n p_n(c) · m_n (ov-seg ``ovseg_model.py:231-256``) → labels.
 """
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -10,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.structures import PixelData
-from torch import Tensor
+from torch import Tensor, nn
 
 from mmseg.models.segmentors import BaseSegmentor
 from mmseg.registry import MODELS
@@ -22,37 +23,51 @@ from ..mask_crops import masked_crops
 from ..mask_prompts import MaskPromptedCLIP
 from ..masks import build_mask_source, resize_ids
 from ..text import ClassEmbeddings, TextClassifier, parse_classes
+from .trained_parts import TrainedParts
 
 DEFAULT_TEST_CFG = dict(
     mask_thr=0.4,        # a mask pixel is kept above this (ViT-L config; 0.5 for ViT-B)
     expand_ratio=1.0,    # box scale about its centre before cropping
     temperature=100.0,   # fixed logit scale of the crop-text cosine (not CLIP's logit_scale)
     keep_logits=True,    # store the (K, H, W) semantic scores in `seg_logits`
+    clip_ensemble=True,  # with proposals: CLIP's crop scores join the proposal classifier's
+    ensemble_weight=0.7,  # p = p_proposal^(1-w) · p_clip^w (ov-seg ovseg_model.py:244-248); 0: CLIP only
 )
 
 
 @MODELS.register_module()
-class OVSegSegmentor(BaseSegmentor):
-    """Labels class-agnostic masks with a frozen CLIP; only the mask prompts train.
+class OVSegSegmentor(TrainedParts, BaseSegmentor):
+    """Labels masks with a frozen CLIP; the mask prompts and the proposal stage train.
 
     Args:
         clip: ``create_clip`` arguments (an open_clip ViT).
-        mask_source: where an image's masks come from (``masks/``: SAMMasks, SAM2Masks,
-            FolderMasks, AnnotationMasks, ...); None when masks are given (``classify_masks``).
+        proposals: OVSeg's first stage (``OVSegProposals``: a backbone and an
+            ``OpenVocabMaskFormerHead``): soft masks and their own class scores, ensembled with
+            CLIP's (``test_cfg.ensemble_weight``).
+        mask_source: or masks from elsewhere (``masks/``: SAMMasks, SAM2Masks, FolderMasks,
+            AnnotationMasks, ProposalMasks, ...); neither: masks are given (``classify_masks``).
         mask_prompt_depth: OVSeg's mask prompts in the first blocks (3 as the authors; 0: none).
         class_names, allow_shared_names, templates, text_cache_dir: the text side
             (templates default ``'vild'``, the authors' 14).
+        train_parts: what ``loss`` trains: ``'prompts'`` (mask prompt tuning on ground-truth
+            class regions) and/or ``'proposals'`` (MaskFormer's losses, classes by text); default
+            every part the model has (the authors train them separately).
+        allow_random_heads: predict with untrained prompts / proposals (experiments).
         test_cfg: see ``DEFAULT_TEST_CFG``.
     """
+    parts_name = 'mask prompts / proposal stage'
 
     def __init__(self,
                  clip: dict = dict(model_name='ViT-L-14', pretrained='openai', quick_gelu=True),
+                 proposals: Optional[dict] = None,
                  mask_source: Optional[dict] = None,
                  mask_prompt_depth: int = 0,
                  class_names=None,
                  allow_shared_names: bool = False,
                  templates: Union[str, Sequence[str]] = 'vild',
                  text_cache_dir: Optional[str] = None,
+                 train_parts: Optional[Sequence[str]] = None,
+                 allow_random_heads: bool = False,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg=None):
@@ -65,7 +80,20 @@ class OVSegSegmentor(BaseSegmentor):
         model.requires_grad_(False)
         self.clip_mean, self.clip_std = pixel_mean_std(model)
         self.image_encoder = MaskPromptedCLIP(model.visual, mask_prompt_depth)
+        if proposals is not None and mask_source is not None:
+            raise ValueError('set model.proposals (OVSeg\'s own stage) or model.mask_source, not both')
+        self.proposals = MODELS.build(proposals) if proposals is not None else None
         self.mask_source = build_mask_source(mask_source)
+        present = (('prompts',) if mask_prompt_depth else ()) + (('proposals',) if proposals else ())
+        self.train_parts = tuple(present if train_parts is None else train_parts)
+        for part in self.train_parts:
+            if part not in present:
+                raise ValueError(f'model.train_parts names {part!r}, which this model lacks '
+                                 f'(it has {list(present) or "nothing trainable"}: set '
+                                 'mask_prompt_depth > 0 for prompts, model.proposals for proposals)')
+        self.trained_prefixes = tuple({'prompts': 'image_encoder.mask_embedding',
+                                       'proposals': 'proposals.'}[p] for p in present)
+        self.init_trained_parts(allow_random_heads)
         self.text_encoder = TextClassifier(
             model, tokenizer, templates, model_name=clip.get('model_name', ''),
             weights_id=weights_id(clip.get('model_name', ''), clip.get('pretrained')),
@@ -92,7 +120,29 @@ class OVSegSegmentor(BaseSegmentor):
         return self.text_encoder(self.class_names)
 
     def check_parts_ready(self) -> None:
-        """Mask prompts start random (the authors' init): no trained part is required."""
+        """Untrained mask prompts / proposals are refused unless ``allow_random_heads``; a model
+        without them (CLIP's own weights on given masks) is always ready."""
+        if self.trained_prefixes:
+            super().check_parts_ready()
+
+    def state_dict(self, *args, **kwargs):
+        """Only the trained parts (mask prompts, proposal stage): CLIP comes from its own file."""
+        full = super().state_dict(*args, **kwargs)
+        if not self.trained_prefixes:
+            return full
+        prefix = kwargs.get('prefix', '')
+        return type(full)((k, v) for k, v in full.items()
+                          if k.startswith(tuple(prefix + p for p in self.trained_prefixes)))
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """A checkpoint must hold exactly our trained parts (else an error naming the keys); the
+        frozen CLIP entries it lacks keep their values."""
+        if self.trained_prefixes:
+            self.check_checkpoint(state_dict, prefix)
+            for name, value in nn.Module.state_dict(self, prefix=prefix).items():
+                state_dict.setdefault(name, value)
+            self.parts_ready = True
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     # ----- masks → class probabilities ----------------------------------------------------------
     def classify(self, image: Tensor, masks: Tensor, emb: Optional[ClassEmbeddings] = None
@@ -126,6 +176,36 @@ class OVSegSegmentor(BaseSegmentor):
             return image.new_zeros(0, *image.shape[-2:])
         return (ids[None] == torch.as_tensor(present, device=ids.device)[:, None, None]).float()
 
+    def class_text(self, emb: ClassEmbeddings) -> Tensor:
+        """(K, D) one unit text embedding per class (a class's synonyms averaged) for the proposal
+        classifier; OVSeg's lists have one name per class, where this is the name's embedding."""
+        queries = emb.queries.float()
+        if queries.shape[0] == emb.num_classes:
+            return queries
+        index = emb.query_class.to(queries.device)
+        summed = queries.new_zeros(emb.num_classes, queries.shape[1]).index_add_(0, index, queries)
+        return F.normalize(summed, dim=-1)
+
+    def propose(self, image: Tensor, emb: ClassEmbeddings) -> Tensor:
+        """OVSeg's inference (ov-seg ``ovseg_model.py:231-256``): ``image`` (3, H, W) RGB 0-255 →
+        (K, H, W) scores Σ_q p_q(c) · sigmoid(m_q), with p_q the proposal classifier's softmax
+        (no-object column dropped) ensembled with CLIP's on the masked crops."""
+        cfg = self.test_cfg
+        logits, queries = self.proposals(image)
+        text = self.class_text(emb).to(queries)
+        mask_cls = F.softmax(self.proposals.head.text_logits(queries, text), dim=-1)[:, :-1]
+        mask_pred = logits.sigmoid()
+        if cfg['clip_ensemble']:
+            clip_probs, valid = self.classify(image, mask_pred, emb)        # (K, Q), (Q,)
+            w = float(cfg['ensemble_weight'])
+            if w > 0:      # masks CLIP could not crop keep the proposal classifier's scores
+                clip = torch.ones_like(mask_cls)
+                clip[valid] = clip_probs.T[valid].to(clip)
+                mask_cls = mask_cls.pow(1 - w) * clip.pow(w)
+            else:
+                mask_cls, mask_pred = clip_probs.T[valid].to(mask_cls), mask_pred[valid]
+        return self.semantic(mask_cls.T, mask_pred)
+
     def semantic(self, probs: Tensor, masks: Tensor) -> Tensor:
         """(K, N) probabilities, (N, H, W) masks → (K, H, W) scores Σ_n p_n · m_n."""
         return torch.einsum('kn,nhw->khw', probs, masks.float())
@@ -154,10 +234,14 @@ class OVSegSegmentor(BaseSegmentor):
         metas = self._metas(inputs, data_samples)
         if data_samples is None:
             data_samples = [SegDataSample() for _ in metas]
+        self.check_parts_ready()
         for image, meta, sample in zip(self._images(inputs, metas), metas, data_samples):
-            masks = self.masks_for(image, meta)
-            probs, _ = self.classify(image, masks, emb)
-            scores = self.semantic(probs, masks)
+            if self.proposals is not None:
+                scores = self.propose(image, emb)
+            else:
+                masks = self.masks_for(image, meta)
+                probs, _ = self.classify(image, masks, emb)
+                scores = self.semantic(probs, masks)
             ori = tuple(meta.get('ori_shape', image.shape[-2:])[:2])
             if scores.shape[-2:] != ori:
                 scores = F.interpolate(scores[None], size=ori, mode='bilinear', align_corners=False)[0]
@@ -167,12 +251,36 @@ class OVSegSegmentor(BaseSegmentor):
         return data_samples
 
     def loss(self, inputs: Tensor, data_samples) -> dict:
+        """The ``train_parts``' losses (CLIP stays frozen)."""
+        if not self.train_parts:
+            raise ValueError('nothing to train: set model.mask_prompt_depth > 0 (OVSeg uses 3) '
+                             'or model.proposals')
+        self.parts_ready = True
+        emb = self.class_embeddings()
+        losses = {}
+        if 'proposals' in self.train_parts:
+            losses.update(self.proposal_loss(inputs, data_samples, emb))
+        if 'prompts' in self.train_parts:
+            losses.update(self.prompt_loss(inputs, data_samples, emb))
+        return losses
+
+    def proposal_loss(self, inputs: Tensor, data_samples, emb: ClassEmbeddings) -> dict:
+        """MaskFormer's bipartite-matching losses, the queries classified by the dataset's class
+        texts and the no-object embedding (ov-seg ``ovseg_model.py:157-189``)."""
+        x = torch.cat([self.proposals.normalise(img) for img in inputs])
+        h, w = x.shape[-2:]
+        for sample in data_samples:          # the padding is ignored ground truth
+            gt = sample.gt_sem_seg.data
+            sample.gt_sem_seg = PixelData(data=F.pad(gt, (0, w - gt.shape[-1], 0, h - gt.shape[-2]),
+                                                     value=255))
+            sample.set_metainfo(dict(img_shape=(h, w)))
+        text = self.class_text(emb).to(x)
+        return self.proposals.head.loss_with_text(self.proposals.backbone(x), data_samples, text)
+
+    def prompt_loss(self, inputs: Tensor, data_samples, emb: ClassEmbeddings) -> dict:
         """Mask prompt tuning on (masked crop, class) pairs: each class region of the ground truth
         is a mask, labelled with its class; cross-entropy of the crop's class probabilities over
         the class list (CLIP frozen, the prompts train)."""
-        if self.image_encoder.mask_embedding is None:
-            raise ValueError('nothing to train: set model.mask_prompt_depth > 0 (OVSeg uses 3)')
-        emb = self.class_embeddings()
         all_crops, all_masks, targets = [], [], []
         for image, sample in zip(inputs, data_samples):
             gt = sample.gt_sem_seg.data[0].to(image.device)
