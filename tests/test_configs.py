@@ -366,6 +366,8 @@ def test_every_zero_shot_config_builds_with_a_tiny_clip():
             model.retrieval_clip = dict(model_name='tiny', model_cfg=TINY_VIT)
         if 'proposals' in model:                                    # OVSeg's Swin-B first stage
             model.proposals = TINY_OVSEG_PROPOSALS
+        if (model.get('mask_source') or {}).get('type') == 'InstanceMasks':   # its segmentor's CLIP
+            model.mask_source.segmentor = dict(type='ZeroShotSegmentor', clip=model.clip)
         if (model.get('mask_source') or {}).get('type') in ('SAMMasks', 'SAM2Masks'):
             model.mask_source = dict(type='DINOClusterMasks')      # the mask models need weights
         if isinstance(model.get('attention'), dict) and model.attention.type == 'CorrCLIPAttention':

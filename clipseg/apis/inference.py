@@ -52,7 +52,7 @@ def load_config(config_or_name, weights: Optional[str] = None,
     if is_detection_config(cfg):
         require_mmdet()
     if 'config' in cfg.model.get('segmentor', {}):   # an instance config naming its segmentation config
-        from ..models.detectors.dense_instances import segmentor_config
+        from ..models.dense_regions import segmentor_config
         cfg.model.segmentor = segmentor_config(cfg.model.segmentor.to_dict())
     if cfg_options:
         cfg.merge_from_dict(cfg_options)

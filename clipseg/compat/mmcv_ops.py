@@ -3,7 +3,8 @@
 mmdet needs ``mmcv._ext`` for NMS and RoIAlign (``import mmdet.models`` fails without it), and on a
 GPU its FocalLoss calls the compiled sigmoid focal loss. Where no compiled ``mmcv._ext`` exists we
 register a module in its place: ``nms`` and ``roi_align_forward``/``roi_align_backward`` (average
-mode) run on ``torchvision.ops``, ``sigmoid_focal_loss_forward/backward`` in plain torch; every other
+mode) run on ``torchvision.ops``, ``sigmoid_focal_loss_forward/backward`` and
+``ms_deform_attn_forward/backward`` (Mask2Former's pixel decoder on a GPU) in plain torch; every other
 op exists, so mmcv's loader accepts the module, and raises naming itself when called. Where
 compiled ops exist this does nothing, and no installed file is touched.
 """
@@ -15,7 +16,8 @@ import types
 import torch
 
 MISSING_HINT = ('it is a compiled mmcv op and this mmcv has none (stand-ins exist for nms, '
-                'roi_align and sigmoid_focal_loss only); install a full mmcv build for it')
+                'roi_align, sigmoid_focal_loss and ms_deform_attn only); install a full mmcv build '
+                'for it')
 
 
 def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float, offset: int = 0):
@@ -79,6 +81,31 @@ def sigmoid_focal_loss_backward(input, target, weight, grad_input, gamma, alpha)
     grad_input.copy_(grad * _class_weight(weight, target, input.shape[1]))
 
 
+def _deform_attn(value, shapes, sampling_locations, attention_weights):
+    from mmcv.ops.multi_scale_deform_attn import multi_scale_deformable_attn_pytorch
+    return multi_scale_deformable_attn_pytorch(value, shapes, sampling_locations, attention_weights)
+
+
+def ms_deform_attn_forward(value, spatial_shapes, level_start_index, sampling_locations,
+                           attention_weights, im2col_step=64):
+    """mmcv ``_ext.ms_deform_attn_forward`` (Deformable DETR, Zhu et al. 2021, Eq. 3): returns
+    (B, Q, heads·C), by mmcv's own grid-sample implementation."""
+    return _deform_attn(value, spatial_shapes, sampling_locations, attention_weights)
+
+
+def ms_deform_attn_backward(value, spatial_shapes, level_start_index, sampling_locations,
+                            attention_weights, grad_output, grad_value, grad_sampling_loc,
+                            grad_attn_weight, im2col_step=64):
+    """mmcv ``_ext.ms_deform_attn_backward``: fills the three gradients in place (autograd through
+    the forward above)."""
+    inputs = [t.detach().requires_grad_() for t in (value, sampling_locations, attention_weights)]
+    with torch.enable_grad():
+        out = _deform_attn(inputs[0], spatial_shapes, inputs[1], inputs[2])
+        grads = torch.autograd.grad(out, inputs, grad_output)
+    for target, grad in zip((grad_value, grad_sampling_loc, grad_attn_weight), grads):
+        target.copy_(grad)
+
+
 class TorchvisionOps(types.ModuleType):
     """Stands in for ``mmcv._ext``: the ops above, and a raising stub for any other name."""
 
@@ -90,6 +117,8 @@ class TorchvisionOps(types.ModuleType):
         self.roi_align_backward = roi_align_backward
         self.sigmoid_focal_loss_forward = sigmoid_focal_loss_forward
         self.sigmoid_focal_loss_backward = sigmoid_focal_loss_backward
+        self.ms_deform_attn_forward = ms_deform_attn_forward
+        self.ms_deform_attn_backward = ms_deform_attn_backward
 
     def __getattr__(self, name):
         if name.startswith('__'):

@@ -84,3 +84,23 @@ def test_sigmoid_focal_loss_matches_torchvision_and_its_gradient():
     grad, = torch.autograd.grad(loss, x)
     grad_ref, = torch.autograd.grad(expected, x)
     torch.testing.assert_close(grad, grad_ref)
+
+
+def test_deformable_attention_stand_in_samples_the_planted_pixel_and_has_gradients():
+    """One level, one point, weight 1, sampling a pixel's centre → that pixel's value; mmcv's
+    autograd Function (the path a GPU takes) runs on the stand-in and passes gradcheck."""
+    from mmcv.ops.multi_scale_deform_attn import MultiScaleDeformableAttnFunction as Deform
+    H, W, heads, C = 5, 7, 2, 3
+    value = torch.randn(1, H * W, heads, C, dtype=torch.float64)
+    shapes = torch.tensor([[H, W]])
+    start = torch.tensor([0])
+    y, x = 3, 5
+    loc = torch.tensor([(x + 0.5) / W, (y + 0.5) / H], dtype=torch.float64).expand(1, 1, heads, 1, 1, 2)
+    weights = torch.ones(1, 1, heads, 1, 1, dtype=torch.float64)
+    out = Deform.apply(value, shapes, start, loc.contiguous(), weights, 64)
+    torch.testing.assert_close(out.view(heads, C), value[0, y * W + x])
+    loc = torch.rand(1, 4, heads, 1, 2, 2, dtype=torch.float64, requires_grad=True)
+    weights = torch.rand(1, 4, heads, 1, 2, dtype=torch.float64, requires_grad=True)
+    value.requires_grad_()
+    assert torch.autograd.gradcheck(lambda v, l, a: Deform.apply(v, shapes, start, l, a, 64),
+                                    (value, loc, weights))

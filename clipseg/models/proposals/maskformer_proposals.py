@@ -1,6 +1,7 @@
-"""A MaskFormer (Cheng et al., NeurIPS 2021; mmseg's head) trained class-agnostically: every
-ground-truth class region is one mask of the single class "region"; at test each query gives a
-soft mask and an objectness (its softmax probability of "region" against "no object")."""
+"""A MaskFormer (Cheng et al., NeurIPS 2021) or Mask2Former (Cheng et al., CVPR 2022), mmseg's
+heads, trained class-agnostically: every ground-truth class region is one mask of the single class
+"region"; at test each query gives a soft mask and an objectness (its softmax probability of
+"region" against "no object")."""
 from typing import List, Tuple
 
 import torch
@@ -8,20 +9,16 @@ import torch.nn.functional as F
 from mmengine.structures import PixelData
 from torch import Tensor
 
-from mmseg.models.decode_heads import MaskFormerHead
+from mmseg.models.decode_heads import Mask2FormerHead, MaskFormerHead
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 
-@MODELS.register_module()
-class ClassAgnosticMaskFormerHead(MaskFormerHead):
-    """mmseg's MaskFormerHead with one class: the ground truth's class regions become masks
-    labelled 0. ``predict_proposals`` → (B, Q, H, W) mask probabilities, (B, Q) objectness."""
-
-    def __init__(self, **kwargs):
-        kwargs['num_classes'] = 1
-        super().__init__(**kwargs)
+class OneRegionClass:
+    """Mixin for mmseg's mask-classification heads: one class, the ground truth's class regions
+    become masks labelled 0. ``predict_proposals`` → (B, Q, H, W) mask probabilities at the input
+    size, (B, Q) objectness."""
 
     def _seg_data_to_instance_data(self, batch_data_samples):
         instances, metas = super()._seg_data_to_instance_data(batch_data_samples)
@@ -38,6 +35,25 @@ class ClassAgnosticMaskFormerHead(MaskFormerHead):
         masks = F.interpolate(all_masks[-1], size=samples[0].metainfo['batch_input_shape'],
                               mode='bilinear', align_corners=False).sigmoid()
         return masks, F.softmax(all_cls[-1], dim=-1)[..., 0]
+
+
+@MODELS.register_module()
+class ClassAgnosticMaskFormerHead(OneRegionClass, MaskFormerHead):
+    """mmseg's MaskFormerHead with one class "region" (see ``OneRegionClass``)."""
+
+    def __init__(self, **kwargs):
+        kwargs['num_classes'] = 1
+        super().__init__(**kwargs)
+
+
+@MODELS.register_module()
+class ClassAgnosticMask2FormerHead(OneRegionClass, Mask2FormerHead):
+    """mmseg's Mask2FormerHead (masked attention, multi-scale deformable pixel decoder) with one
+    class "region" (see ``OneRegionClass``)."""
+
+    def __init__(self, **kwargs):
+        kwargs['num_classes'] = 1
+        super().__init__(**kwargs)
 
 
 @MODELS.register_module()

@@ -169,7 +169,8 @@ class OVSegSegmentor(TrainedParts, BaseSegmentor):
                              "dict(type='SAMMasks', checkpoint=...)) or give the masks "
                              '(clipseg.classify_masks, clipseg label-masks)')
         rgb = image.permute(1, 2, 0).round().clamp(0, 255).byte().cpu().numpy()
-        ids = torch.as_tensor(self.mask_source(rgb, meta)).to(image.device)
+        ids = torch.as_tensor(self.mask_source(rgb, dict(meta, class_names=self.class_names)))
+        ids = ids.to(image.device)
         ids = resize_ids(ids, tuple(image.shape[-2:]))
         present = [int(i) for i in torch.unique(ids) if i > 0]
         if not present:
