@@ -194,3 +194,12 @@ TINY_OVSEG_PROPOSALS = dict(
                                               act_cfg=dict(type='ReLU', inplace=True), ffn_drop=0.0,
                                               dropout_layer=None, add_identity=True)))))
 TINY_VIT_64 = dict(TINY_VIT, embed_dim=64)
+# OVSeg's small release, tiny: detectron2's DeepLab ResNet-101 as mmseg's ResNetV1c (stem 16,
+# widths 8..64; tests/data/ovseg_r101c_detectron2_tiny_keys.txt)
+TINY_OVSEG_R101C = dict(
+    TINY_OVSEG_PROPOSALS,
+    backbone=dict(type='mmseg.ResNetV1c', depth=101, stem_channels=16, base_channels=8,
+                  num_stages=4, out_indices=(0, 1, 2, 3), strides=(1, 2, 2, 2),
+                  dilations=(1, 1, 1, 1), multi_grid=(1, 2, 4),
+                  norm_cfg=dict(type='BN', requires_grad=False), norm_eval=True, style='pytorch',
+                  init_cfg=None))

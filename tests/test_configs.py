@@ -308,6 +308,12 @@ def test_ovseg_protocol():
         assert cfg.test_evaluator.get('ignore_index', 255) == (65535 if wide else 255), ds
     names = parse_classes(load('ovseg_swin-b_vit-l14_ft-mpt_ade20k150').model.class_names)
     assert names[6] == ['road, route'] and names[8] == ['window']        # detectron2's, stripped
+    small = load('ovseg_r101c_vit-b16_ft-mpt_ade20k150')     # configs/ovseg_R101c_vitB_bs32_120k.yaml
+    m, r = small.model, small.model.proposals.backbone
+    assert (m.clip.model_name, m.test_cfg.mask_thr, m.test_cfg.ensemble_weight) == ('ViT-B-16', 0.5, 0.7)
+    assert (r.type, r.depth, r.stem_channels, r.multi_grid, r.norm_eval) == (
+        'mmseg.ResNetV1c', 101, 128, (1, 2, 4), True)
+    assert m.proposals.head.embed_dims == 512 and small.test_pipeline[1]['scale'] == (2048, 512)
 
 
 def test_common_protocol_is_sclips_for_every_method():

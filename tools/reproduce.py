@@ -36,7 +36,7 @@ METHODS = ('sclip', 'naclip', 'clearclip', 'maskclip', 'dinoiser', 'vanilla', 'd
            'resclip', 'proxyclip', 'corrclip', 'cass',
            'trident', 'reco', 'ovseg')
 TRAINED = ('denseclip', 'ovseg')    # no number without a trained checkpoint (--checkpoint)
-EVERY_BACKBONE = ('denseclip',)     # one row per backbone; the others run their ViT config
+EVERY_BACKBONE = ('denseclip', 'ovseg')   # one row per backbone; the others run their ViT config
 PUBLISHED = Path(__file__).with_name('published_miou.json')
 PREPARE = {
     'voc21': 'extract VOCtrainval_11-May-2012.tar into {data}/VOCdevkit (mmseg dataset_prepare.md, "Pascal VOC")',

@@ -75,23 +75,28 @@ def _ovseg_transform(key: str, value: torch.Tensor, shape: tuple) -> torch.Tenso
     return swin_merge_order(key, value, shape)
 
 
-def _ovseg_format() -> Format:
-    from .detectron2_keys import maskformer_rules
+def _ovseg_format(backbone: str) -> Format:
+    """OVSeg's two releases: Swin-B + ViT-L/14, R101c + ViT-B/16 (ov-seg GETTING_STARTED.md)."""
+    from .detectron2_keys import deeplab_resnet_rules, maskformer_head_rules, swin_rules
+    swin = backbone == 'swin'
     return Format(
-        'OVSeg (facebookresearch/ov-seg GETTING_STARTED.md): ovseg_swinbase_vitL14_ft_mpt.pth, a '
-        'detectron2 checkpoint {"model": backbone.*, sem_seg_head.*, clip_adapter.*} '
+        'OVSeg (facebookresearch/ov-seg GETTING_STARTED.md): '
+        + ('ovseg_swinbase_vitL14_ft_mpt.pth' if swin else 'ovseg_R101c_vitB16_ft_mpt.pth')
+        + ', a detectron2 checkpoint {"model": backbone.*, sem_seg_head.*, clip_adapter.*} '
         '(ovseg_model.py:29-118)',
-        config='ovseg_swin-b_vit-l14_ft-mpt_ade20k150', unwrap=('model', 'state_dict'),
+        config=('ovseg_swin-b_vit-l14_ft-mpt_ade20k150' if swin
+                else 'ovseg_r101c_vit-b16_ft-mpt_ade20k150'),
+        unwrap=('model', 'state_dict'),
         rules=[(r'^clip_adapter\.clip_model\.visual\.mask_embedding$', 'image_encoder.mask_embedding'),
                (r'^clip_adapter\.non_object_embedding$', 'proposals.head.non_object_embedding')]
-        + maskformer_rules('proposals.backbone.', 'proposals.head.'),
+        + (swin_rules if swin else deeplab_resnet_rules)('proposals.backbone.')
+        + maskformer_head_rules('proposals.head.'),
         drop=(r'^criterion\.', r'pixel_(mean|std)$', r'^clip_adapter\.(?!clip_model\.|non_object_embedding$)'),
+        optional=() if swin else (r'num_batches_tracked$',),    # detectron2's FrozenBN has none
         transform=_ovseg_transform,
         side=SideFile(r'^clip_adapter\.clip_model\.(?!visual\.mask_embedding$)(.+)$', '_clip.pt',
                       [('visual.', 'image_encoder.visual.'), ('', 'text_encoder.clip.')],
-                      'the fine-tuned CLIP (open_clip ViT-L-14 keys): model.clip.pretrained'),
-        note='R101c + ViT-B/16 (ovseg_R101c_vitB16_ft_mpt.pth) needs a detectron2 ResNet-c '
-             'backbone, not provided')
+                      'the fine-tuned CLIP (open_clip layout): model.clip.pretrained'))
 
 
 FORMATS: Dict[str, Format] = {
@@ -122,7 +127,8 @@ FORMATS: Dict[str, Format] = {
         config='denseclip_retinanet_rn50_openai_1x_coco',
         rules=_denseclip_rules('', [(r'^backbone\.', 'backbone.visual.')]),
         note='Mask R-CNN: --config denseclip_mask-rcnn_rn50_openai_1x_coco'),
-    'ovseg': _ovseg_format(),
+    'ovseg': _ovseg_format('swin'),
+    'ovseg-r101c': _ovseg_format('r101c'),
 }
 
 
@@ -295,6 +301,8 @@ def convert_checkpoint(src: str, dst: str, fmt: str, config: Optional[str] = Non
                          + report.text())
     from ..utils import write_atomically
     state = {k: mapped[k] for k in report.placed}
+    for key in sorted(set(target) - set(state)):   # optional keys a release never holds: the
+        state[key] = target[key]                   # model's own values (e.g. BN batch counters)
     meta = dict(converted_from=fmt, source=os.path.basename(src), config=config or spec.config)
     if spec.side:
         side_path = side_file_path(dst, spec.side)

@@ -1,7 +1,8 @@
-"""detectron2's MaskFormer (Swin backbone, BasePixelDecoder, DETR decoder) key layout → mmseg's
-SwinTransformer and mmdet's PixelDecoder / DetrTransformerDecoder, as OVSeg releases it
-(ov-seg ``modeling/backbone/swin.py``, ``heads/pixel_decoder.py``, ``transformer/transformer.py``,
-``transformer_predictor.py``)."""
+"""detectron2's MaskFormer key layout (Swin or DeepLab-stem ResNet backbone, BasePixelDecoder, DETR
+decoder) → mmseg's SwinTransformer / ResNetV1c and mmdet's PixelDecoder / DetrTransformerDecoder, as
+OVSeg releases it (ov-seg ``modeling/backbone/swin.py``, ``heads/pixel_decoder.py``,
+``transformer/transformer.py``, ``transformer_predictor.py``; detectron2
+``projects/DeepLab/deeplab/resnet.py``, ``modeling/backbone/resnet.py``)."""
 import torch
 
 _LAST_LEVEL = 4      # res2..res5: detectron2's layer_4 is the top level's conv (mmdet last_feat_conv)
@@ -12,13 +13,10 @@ def _pixel_decoder_layer(m) -> str:
     return 'last_feat_conv.' if level == _LAST_LEVEL else f'output_convs.{level - 1}.'
 
 
-def maskformer_rules(backbone: str, head: str) -> list:
-    """(regex, replacement) rules for ``backbone.*`` and ``sem_seg_head.*`` keys, our model's
-    backbone under ``backbone`` and head under ``head`` (prefixes ending in '.')."""
-    pix = r'^sem_seg_head\.(?:pixel_decoder\.)?'     # old checkpoints lack 'pixel_decoder.'
-    dec = r'^sem_seg_head\.predictor\.transformer\.decoder\.'
+def swin_rules(backbone: str) -> list:
+    """(regex, replacement) rules: the official Swin layout under ``backbone.`` → mmseg's
+    SwinTransformer under ``backbone`` (a prefix ending in '.')."""
     return [
-        # Swin (official layout → mmseg's)
         (r'^backbone\.patch_embed\.proj\.', backbone + 'patch_embed.projection.'),
         (r'^backbone\.patch_embed\.norm\.', backbone + 'patch_embed.norm.'),
         (r'^backbone\.layers\.(\d+)\.blocks\.(\d+)\.attn\.',
@@ -29,6 +27,32 @@ def maskformer_rules(backbone: str, head: str) -> list:
          lambda m: f'{backbone}stages.{m.group(1)}.blocks.{m.group(2)}.ffn.layers.1.'),
         (r'^backbone\.layers\.(\d+)\.', lambda m: f'{backbone}stages.{m.group(1)}.'),
         (r'^backbone\.norm(\d)\.', lambda m: f'{backbone}norm{m.group(1)}.'),
+    ]
+
+
+def deeplab_resnet_rules(backbone: str) -> list:
+    """detectron2's DeepLab-stem ResNet (``stem.conv1-3``, ``res2-5``, each conv with its
+    ``.norm``; the 'c' variant: three 3×3 stem convs) → mmseg's ResNetV1c (``stem`` Sequential of
+    conv/BN/ReLU triples, ``layer1-4``, ``bn1-3``, ``downsample.0/1``)."""
+    res = r'^backbone\.res(\d)\.(\d+)\.'
+
+    def layer(m) -> str:
+        return f'{backbone}layer{int(m.group(1)) - 1}.{m.group(2)}.'
+    return [
+        (r'^backbone\.stem\.conv(\d)\.norm\.', lambda m: f'{backbone}stem.{3 * int(m.group(1)) - 2}.'),
+        (r'^backbone\.stem\.conv(\d)\.', lambda m: f'{backbone}stem.{3 * int(m.group(1)) - 3}.'),
+        (res + r'conv(\d)\.norm\.', lambda m: f'{layer(m)}bn{m.group(3)}.'),
+        (res + r'conv(\d)\.', lambda m: f'{layer(m)}conv{m.group(3)}.'),
+        (res + r'shortcut\.norm\.', lambda m: f'{layer(m)}downsample.1.'),
+        (res + r'shortcut\.', lambda m: f'{layer(m)}downsample.0.'),
+    ]
+
+
+def maskformer_head_rules(head: str) -> list:
+    """(regex, replacement) rules for ``sem_seg_head.*`` keys, our head under ``head``."""
+    pix = r'^sem_seg_head\.(?:pixel_decoder\.)?'     # old checkpoints lack 'pixel_decoder.'
+    dec = r'^sem_seg_head\.predictor\.transformer\.decoder\.'
+    return [
         # BasePixelDecoder → PixelDecoder (detectron2 Conv2d's norm is `.norm`, mmcv's `.gn`)
         (pix + r'adapter_(\d)\.norm\.', lambda m: f'{head}pixel_decoder.lateral_convs.{int(m.group(1)) - 1}.gn.'),
         (pix + r'adapter_(\d)\.', lambda m: f'{head}pixel_decoder.lateral_convs.{int(m.group(1)) - 1}.conv.'),

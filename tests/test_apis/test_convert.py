@@ -118,18 +118,27 @@ def _swin_position_index(window):
     return rel[0] * (2 * window - 1) + rel[1]
 
 
-def save_ovseg_checkpoint(path, pixel_decoder_infix=True):
+def _key_lines(name):
+    from ..conftest import REPO
+    for line in (REPO / 'tests' / 'data' / name).read_text().splitlines():
+        if not line.startswith('#'):
+            yield line.split('\t')
+
+
+def save_ovseg_checkpoint(path, pixel_decoder_infix=True, backbone='swin'):
     """facebookresearch/ov-seg: detectron2's {'model': ...} with the keys of OVSeg's modules
-    (tests/data/ovseg_detectron2_tiny_keys.txt, tiny sizes) and its CLIP under
-    clip_adapter.clip_model (OpenAI layout, mask prompts shared by all patches)."""
+    (tests/data/ovseg_*detectron2_tiny_keys.txt, tiny sizes: the Swin-B release, or the R101c
+    release's ResNet) and its CLIP under clip_adapter.clip_model (OpenAI layout, mask prompts
+    shared by all patches)."""
     from clipseg.models.clip.loader import create_clip
-    from ..conftest import REPO, TINY_VIT_64
+    from ..conftest import TINY_VIT_64
     g = torch.Generator().manual_seed(0)
     state = OrderedDict()
-    for line in (REPO / 'tests' / 'data' / 'ovseg_detectron2_tiny_keys.txt').read_text().splitlines():
-        if line.startswith('#'):
-            continue
-        key, shape = line.split('\t')
+    lines = list(_key_lines('ovseg_detectron2_tiny_keys.txt'))
+    if backbone == 'r101c':
+        lines = (list(_key_lines('ovseg_r101c_detectron2_tiny_keys.txt'))
+                 + [(k, v) for k, v in lines if not k.startswith('backbone.')])
+    for key, shape in lines:
         shape = tuple(int(s) for s in shape.strip('()').split(',') if s.strip())
         if not pixel_decoder_infix:
             key = key.replace('sem_seg_head.pixel_decoder.', 'sem_seg_head.')
@@ -191,3 +200,27 @@ def test_an_ovseg_file_without_clip_is_refused_and_nothing_written(tmp_path):
     with pytest.raises(ValueError, match='fine-tuned CLIP'):
         convert_checkpoint(str(tmp_path / 'last.pt'), str(tmp_path / 'x.pth'), 'ovseg')
     assert not list(tmp_path.glob('x*'))
+
+
+def test_ovseg_small_release_converts_its_deeplab_resnet(tmp_path):
+    """ovseg_R101c_vitB16_ft_mpt.pth: detectron2's DeepLab-stem ResNet-101 (FrozenBN: no batch
+    counters) → mmseg's ResNetV1c; the head and CLIP as the Swin-B release."""
+    from ..conftest import TINY_OVSEG_R101C, TINY_VIT_64, write_tiny_config
+    theirs = save_ovseg_checkpoint(tmp_path / 'ovseg.pth', backbone='r101c')
+    config = write_tiny_config(tmp_path, 'configs/ovseg/ovseg_r101c_vit-b16_ft-mpt_ade20k150.py',
+                               model_cfg=TINY_VIT_64,
+                               extra=f'proposals=dict(_delete_=True, **{TINY_OVSEG_R101C!r})')
+    report = convert_checkpoint(str(tmp_path / 'ovseg.pth'), str(tmp_path / 'ours.pth'),
+                                'ovseg-r101c', str(config))
+    assert not report.unplaced and not report.missing and len(report.placed) == 530 + 76
+    model = clipseg.init_model(str(config), checkpoint=str(tmp_path / 'ours.pth'), classes='cat,dog',
+                               cfg_options={'model.clip.pretrained': str(tmp_path / 'ours_clip.pt')})
+    r = model.proposals.backbone
+    for ours, key in [(r.stem[0].weight, 'backbone.stem.conv1.weight'),
+                      (r.stem[7].running_var, 'backbone.stem.conv3.norm.running_var'),
+                      (r.layer3[22].bn2.running_mean, 'backbone.res4.22.conv2.norm.running_mean'),
+                      (r.layer4[0].downsample[0].weight, 'backbone.res5.0.shortcut.weight'),
+                      (r.layer4[0].downsample[1].bias, 'backbone.res5.0.shortcut.norm.bias'),
+                      (r.layer1[2].conv3.weight, 'backbone.res2.2.conv3.weight')]:
+        torch.testing.assert_close(ours, theirs[key], msg=key)
+    assert [b.conv2.dilation[0] for b in r.layer4] == [1, 2, 4] and r.layer4[0].conv2.stride[0] == 2
