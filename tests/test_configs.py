@@ -316,6 +316,42 @@ def test_ovseg_protocol():
     assert m.proposals.head.embed_dims == 512 and small.test_pipeline[1]['scale'] == (2048, 512)
 
 
+def test_ovseg_first_stage_training_recipe(tmp_path):
+    """ov-seg configs/ovseg_swinB_vitL_bs32_120k.yaml SOLVER/INPUT: AdamW 6e-5, wd 0.01 (0 on norms
+    and embeddings), full-model clip 0.01, warm-up 1500 from 1e-6, poly 0.9 to 120k, 32 images a
+    step on 8 GPUs; short side 320..1280 step 64 (≤ 2560), 640 crops, flip, SSD colour jitter;
+    validated on ADE20K-150 with its own names. The pipeline runs on a planted COCO-Stuff image."""
+    import numpy as np
+    from PIL import Image
+    from mmseg.registry import DATASETS
+    cfg = load('ovseg_swin-b_vit-l14_openai_train640_120k_coco-stuff171')
+    opt, sched = cfg.optim_wrapper, cfg.param_scheduler
+    assert (opt.optimizer.type, opt.optimizer.lr, opt.optimizer.weight_decay, opt.clip_grad.max_norm) == (
+        'AdamW', 6e-5, 0.01, 0.01)
+    assert opt.paramwise_cfg.norm_decay_mult == 0.0
+    assert [(s.type, s.begin, s.end) for s in sched] == [('LinearLR', 0, 1500), ('PolyLR', 1500, 120000)]
+    assert sched[0].start_factor == 1e-6 and sched[1].power == 0.9
+    assert cfg.train_cfg.max_iters == 120000 and cfg.train_dataloader.batch_size * 8 == 32
+    m = cfg.model
+    assert (m.train_parts, m.mask_prompt_depth, m.clip.pretrained) == (('proposals',), 0, 'openai')
+    assert len(parse_classes(m.class_names)) == 171
+    assert m.proposals.backbone.init_cfg.checkpoint == 'checkpoints/swin-b_in22k_384_mmseg.pth'
+    resize = cfg.train_pipeline[2]
+    assert resize.scales == list(range(320, 1281, 64)) and resize.max_size == 2560
+    hook = [h for h in cfg.custom_hooks if h.type == 'ValClassesHook'][0]
+    assert len(parse_classes(hook.classes)) == 150
+    (tmp_path / 'images/train2017').mkdir(parents=True)
+    (tmp_path / 'annotations/train2017').mkdir(parents=True)
+    Image.fromarray(np.zeros((300, 400, 3), np.uint8)).save(tmp_path / 'images/train2017/1.jpg')
+    Image.fromarray(np.full((300, 400), 7, np.uint8)).save(
+        tmp_path / 'annotations/train2017/1_labelTrainIds.png')
+    ds = cfg.train_dataloader.dataset
+    ds.data_root = str(tmp_path)
+    sample = DATASETS.build(ds)[0]
+    assert max(sample['inputs'].shape[-2:]) <= 640
+    assert set(sample['data_samples'].gt_sem_seg.data.unique().tolist()) <= {7, 255}
+
+
 def test_common_protocol_is_sclips_for_every_method():
     for method in ('naclip', 'clearclip', 'maskclip', 'vanilla', 'scclip', 'rfclip', 'resclip'):
         for ds in DATASETS:

@@ -31,6 +31,8 @@ class Format:
     transform: Optional[Callable[[str, torch.Tensor, tuple], torch.Tensor]] = None  # (our key,
     #   value, our shape) → value, for layouts that differ in more than names
     side: Optional['SideFile'] = None             # a part written to its own file (CLIP weights)
+    part: Optional[Tuple[str, str]] = None        # (model prefix, file prefix): only that part of
+    #   the model is the target, written under the file prefix (a backbone's pre-training)
 
 
 @dataclass
@@ -99,6 +101,21 @@ def _ovseg_format(backbone: str) -> Format:
                       'the fine-tuned CLIP (open_clip layout): model.clip.pretrained'))
 
 
+def _swin_format() -> Format:
+    from .detectron2_keys import swin_rules
+    return Format(
+        'Swin ImageNet weights (microsoft/Swin-Transformer, e.g. swin_base_patch4_window12_384_22k.pth: '
+        '{"model": patch_embed.*, layers.*, norm.*, head.*}) as the init of an mmseg SwinTransformer '
+        'backbone (init_cfg=dict(type="Pretrained", checkpoint=DST))',
+        config='ovseg_swin-b_vit-l14_openai_train640_120k_coco-stuff171',
+        unwrap=('model', 'state_dict'),
+        rules=swin_rules('proposals.backbone.', source=''),
+        drop=(r'^head\.', r'^norm\.', r'attn_mask$'),   # classifier, its norm, shift masks (rebuilt)
+        optional=(r'\.norm\d\.',),                       # per-stage output norms: fresh, as detectron2's
+        transform=_ovseg_transform, part=('proposals.backbone.', 'backbone.'),
+        note='the backbone of OVSeg\'s first-stage training recipe; other Swin models: --config')
+
+
 FORMATS: Dict[str, Format] = {
     'dinoiser': Format(
         'CLIP-DINOiser heads: wysoczanska/clip_dinoiser checkpoints/last.pt '
@@ -129,6 +146,7 @@ FORMATS: Dict[str, Format] = {
         note='Mask R-CNN: --config denseclip_mask-rcnn_rn50_openai_1x_coco'),
     'ovseg': _ovseg_format('swin'),
     'ovseg-r101c': _ovseg_format('r101c'),
+    'swin': _swin_format(),
 }
 
 
@@ -282,6 +300,8 @@ def convert_checkpoint(src: str, dst: str, fmt: str, config: Optional[str] = Non
                          f'{spec.side.pattern!r}): is it a checkpoint of another model?')
     mapped = map_keys(state, spec, report)
     target, full = target_state(config or spec.config)
+    if spec.part:
+        target = {k: v for k, v in full.items() if k.startswith(spec.part[0])}
     if spec.transform:
         mapped = {k: spec.transform(k, v, tuple(target[k].shape) if k in target else ())
                   for k, v in mapped.items()}
@@ -303,6 +323,8 @@ def convert_checkpoint(src: str, dst: str, fmt: str, config: Optional[str] = Non
     state = {k: mapped[k] for k in report.placed}
     for key in sorted(set(target) - set(state)):   # optional keys a release never holds: the
         state[key] = target[key]                   # model's own values (e.g. BN batch counters)
+    if spec.part:
+        state = {spec.part[1] + k[len(spec.part[0]):]: v for k, v in state.items()}
     meta = dict(converted_from=fmt, source=os.path.basename(src), config=config or spec.config)
     if spec.side:
         side_path = side_file_path(dst, spec.side)

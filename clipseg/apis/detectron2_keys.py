@@ -13,20 +13,21 @@ def _pixel_decoder_layer(m) -> str:
     return 'last_feat_conv.' if level == _LAST_LEVEL else f'output_convs.{level - 1}.'
 
 
-def swin_rules(backbone: str) -> list:
-    """(regex, replacement) rules: the official Swin layout under ``backbone.`` → mmseg's
+def swin_rules(backbone: str, source: str = r'backbone\.') -> list:
+    """(regex, replacement) rules: the official Swin layout (microsoft/Swin-Transformer) under
+    ``source`` (a regex: ``backbone.`` in OVSeg, nothing in an ImageNet checkpoint) → mmseg's
     SwinTransformer under ``backbone`` (a prefix ending in '.')."""
     return [
-        (r'^backbone\.patch_embed\.proj\.', backbone + 'patch_embed.projection.'),
-        (r'^backbone\.patch_embed\.norm\.', backbone + 'patch_embed.norm.'),
-        (r'^backbone\.layers\.(\d+)\.blocks\.(\d+)\.attn\.',
+        ('^' + source + r'patch_embed\.proj\.', backbone + 'patch_embed.projection.'),
+        ('^' + source + r'patch_embed\.norm\.', backbone + 'patch_embed.norm.'),
+        ('^' + source + r'layers\.(\d+)\.blocks\.(\d+)\.attn\.',
          lambda m: f'{backbone}stages.{m.group(1)}.blocks.{m.group(2)}.attn.w_msa.'),
-        (r'^backbone\.layers\.(\d+)\.blocks\.(\d+)\.mlp\.fc1\.',
+        ('^' + source + r'layers\.(\d+)\.blocks\.(\d+)\.mlp\.fc1\.',
          lambda m: f'{backbone}stages.{m.group(1)}.blocks.{m.group(2)}.ffn.layers.0.0.'),
-        (r'^backbone\.layers\.(\d+)\.blocks\.(\d+)\.mlp\.fc2\.',
+        ('^' + source + r'layers\.(\d+)\.blocks\.(\d+)\.mlp\.fc2\.',
          lambda m: f'{backbone}stages.{m.group(1)}.blocks.{m.group(2)}.ffn.layers.1.'),
-        (r'^backbone\.layers\.(\d+)\.', lambda m: f'{backbone}stages.{m.group(1)}.'),
-        (r'^backbone\.norm(\d)\.', lambda m: f'{backbone}norm{m.group(1)}.'),
+        ('^' + source + r'layers\.(\d+)\.', lambda m: f'{backbone}stages.{m.group(1)}.'),
+        ('^' + source + r'norm(\d)\.', lambda m: f'{backbone}norm{m.group(1)}.'),
     ]
 
 

@@ -1,6 +1,7 @@
 """Released checkpoints in the authors' layouts, written out from their module structure (random
 weights), convert and load into clipseg's models; bad files are refused by name."""
 import argparse
+import ast
 from collections import OrderedDict
 
 import pytest
@@ -224,3 +225,31 @@ def test_ovseg_small_release_converts_its_deeplab_resnet(tmp_path):
                       (r.layer1[2].conv3.weight, 'backbone.res2.2.conv3.weight')]:
         torch.testing.assert_close(ours, theirs[key], msg=key)
     assert [b.conv2.dilation[0] for b in r.layer4] == [1, 2, 4] and r.layer4[0].conv2.stride[0] == 2
+
+
+def test_swin_imagenet_weights_convert_into_the_recipe_backbone(tmp_path):
+    """microsoft/Swin-Transformer's layout (patch_embed, layers, norm, head; no per-stage norms) →
+    an mmseg SwinTransformer init file (backbone.*), loaded by init_cfg=Pretrained."""
+    from mmseg.registry import MODELS
+    from ..conftest import TINY_OVSEG_PROPOSALS, TINY_VIT_64, write_tiny_config
+    g = torch.Generator().manual_seed(0)
+    state = {k[len('backbone.'):]: (_swin_position_index(12) if k.endswith('index')
+                                    else torch.randn(ast.literal_eval(shape), generator=g))
+             for k, shape in _key_lines('ovseg_detectron2_tiny_keys.txt')
+             if k.startswith('backbone.') and not k.startswith('backbone.norm')}
+    state.update({'norm.weight': torch.ones(256), 'norm.bias': torch.zeros(256),
+                  'head.weight': torch.zeros(10, 256), 'head.bias': torch.zeros(10)})
+    torch.save({'model': state}, tmp_path / 'swin.pth')
+    config = write_tiny_config(tmp_path, 'configs/ovseg/ovseg_swin-b_vit-l14_openai_train640_120k_coco-stuff171.py',
+                               model_cfg=TINY_VIT_64,
+                               extra=f'proposals=dict(_delete_=True, **{TINY_OVSEG_PROPOSALS!r})')
+    report = convert_checkpoint(str(tmp_path / 'swin.pth'), str(tmp_path / 'init.pth'), 'swin', str(config))
+    assert sorted(report.dropped) == ['head.bias', 'head.weight', 'norm.bias', 'norm.weight']
+    backbone = MODELS.build(dict(TINY_OVSEG_PROPOSALS['backbone'], init_cfg=dict(
+        type='Pretrained', checkpoint=str(tmp_path / 'init.pth'))))
+    backbone.init_weights()
+    torch.testing.assert_close(backbone.stages[3].blocks[1].attn.w_msa.qkv.weight,
+                               state['layers.3.blocks.1.attn.qkv.weight'])
+    torch.testing.assert_close(backbone.stages[0].blocks[0].ffn.layers[0][0].bias,
+                               state['layers.0.blocks.0.mlp.fc1.bias'])
+    assert torch.equal(backbone.norm2.weight, torch.ones(128))          # fresh per-stage norms

@@ -4,25 +4,28 @@ from typing import Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from mmengine.model import BaseModule
+from torch import Tensor
 
 from mmseg.registry import MODELS
 
 
 @MODELS.register_module()
-class OVSegProposals(nn.Module):
+class OVSegProposals(BaseModule):
     """RGB image (3, H, W), 0-255 → (Q, H, W) mask logits and (Q, D) query embeddings.
 
     The image is normalised with ``mean``/``std`` and zero-padded at the bottom/right to a
     multiple of ``size_divisor``; the masks are upsampled (bilinear) to the padded size and
-    cropped back to (H, W), as detectron2's ``sem_seg_postprocess`` does for OVSeg.
+    cropped back to (H, W), as detectron2's ``sem_seg_postprocess`` does for OVSeg. A BaseModule:
+    the Runner's ``init_weights`` reaches the backbone (``init_cfg``: e.g. Swin-B ImageNet weights)
+    and the head.
     """
 
     def __init__(self, backbone: dict, head: dict,
                  mean: Sequence[float] = (123.675, 116.28, 103.53),
                  std: Sequence[float] = (58.395, 57.12, 57.375),
-                 size_divisor: int = 32):
-        super().__init__()
+                 size_divisor: int = 32, init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.head = MODELS.build(head)
         self.register_buffer('mean', torch.tensor(mean).view(3, 1, 1), persistent=False)
