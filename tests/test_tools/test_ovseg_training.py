@@ -63,22 +63,20 @@ def test_proposals_and_prompts_train_and_segment_together(shapes, tmp_path):
 
 
 def test_mask2former_proposals_train(shapes, tmp_path):
-    """Mask2Former (masked attention, deformable-attention pixel decoder on the mmcv stand-in)."""
+    """Mask2Former (masked attention, deformable-attention pixel decoder on the mmcv stand-in):
+    from recall 0 untrained (docs/masks.md) to most regions found in 50 iterations."""
     config = 'configs/ovseg/ovseg_proposals_mask2former_tiny-r18_128_400it_synthetic.py'
-    weights = _train(config, tmp_path / 'm2f', shapes, 60, 'param_scheduler.0.end=60')
-    untrained = _metrics(run(['tools/test.py', config, '--work-dir', str(tmp_path / 'u'),
-                              '--cfg-options', *shapes]))
+    weights = _train(config, tmp_path / 'm2f', shapes, 50, 'param_scheduler.0.end=50')
     trained = _metrics(run(['tools/test.py', config, '--checkpoint', str(weights),
                             '--work-dir', str(tmp_path / 't'), '--cfg-options', *shapes]))
-    assert trained['proposals/recall'] > max(75, untrained['proposals/recall'] + 40), (untrained, trained)
+    assert trained['proposals/recall'] > 75, trained
 
 
 def test_open_vocabulary_proposals_train_on_class_texts(shapes, tmp_path):
-    """OVSeg's own first stage: queries classified by the class names' text embeddings."""
+    """OVSeg's own first stage, queries classified by the class names' text embeddings: from mIoU
+    0.4 untrained (docs/masks.md) to most of the shapes named in 80 iterations."""
     config = 'configs/ovseg/ovseg_proposals_open-vocab_tiny-r18_tiny-vit_random_128_400it_synthetic.py'
     weights = _train(config, tmp_path / 'ov', shapes, 80, 'param_scheduler.0.end=80')
-    untrained = _metrics(run(['tools/test.py', config, '--work-dir', str(tmp_path / 'u'),
-                              '--cfg-options', *shapes, 'model.allow_random_heads=True']))
     trained = _metrics(run(['tools/test.py', config, '--checkpoint', str(weights),
                             '--work-dir', str(tmp_path / 't'), '--cfg-options', *shapes]))
-    assert trained['mIoU'] > untrained['mIoU'] + 40, (untrained, trained)
+    assert trained['mIoU'] > 40, trained
