@@ -3,8 +3,10 @@ synthetic shapes world (an oracle segmentor must score mAP ≈ 1), and bad input
 import json
 import subprocess
 import sys
+import uuid
 
 import numpy as np
+
 import pytest
 
 pytest.importorskip('mmdet', reason='detection needs mmdet (the onedl set installs it)')
@@ -64,6 +66,7 @@ def test_oracle_maps_score_full_map_through_cocometric(tmp_path, shapes):
     import cv2
     cfg = Config.fromfile(str(write_config(tmp_path, shapes)))
     cfg.work_dir = str(tmp_path / 'work')
+    cfg.visualizer.name = f'visualizer_{uuid.uuid4().hex}'  # not an earlier test's (its dir is gone)
     runner = Runner.from_cfg(cfg)
     segmentor = runner.model.segmentor
 

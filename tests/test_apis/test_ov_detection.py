@@ -4,8 +4,10 @@ replaced by the ground truth (every shape must come out with its exact box and m
 import json
 import subprocess
 import sys
+import uuid
 
 import numpy as np
+
 import pytest
 import torch
 
@@ -66,6 +68,7 @@ def oracle_metrics(cfg_path, tmp_path, hide=()):
     from mmengine.structures import PixelData
     cfg = Config.fromfile(str(cfg_path))
     cfg.work_dir = str(tmp_path / 'work')
+    cfg.visualizer.name = f'visualizer_{uuid.uuid4().hex}'  # not an earlier test's (its dir is gone)
     runner = Runner.from_cfg(cfg)
     segmentor, model = runner.model.segmentor, runner.model
     original = model.predict
