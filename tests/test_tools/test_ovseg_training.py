@@ -41,12 +41,9 @@ def _train(config, work_dir, roots, iters, scheduler_end):
 
 def test_proposals_and_prompts_train_and_segment_together(shapes, tmp_path):
     proposals = _train(PROPOSALS, tmp_path / 'proposals', shapes, 100, 'param_scheduler.0.end=100')
-    untrained = _metrics(run(['tools/test.py', PROPOSALS, '--work-dir', str(tmp_path / 'p0'),
-                              '--cfg-options', *shapes]))
     trained = _metrics(run(['tools/test.py', PROPOSALS, '--checkpoint', str(proposals),
                             '--work-dir', str(tmp_path / 'p1'), '--cfg-options', *shapes]))
-    assert trained['proposals/recall'] > untrained['proposals/recall'] + 40, (untrained, trained)
-    assert trained['proposals/recall'] > 75, trained
+    assert trained['proposals/recall'] > 75, trained      # untrained: 15.4 (docs/masks.md)
 
     prompts = _train(PROMPTS, tmp_path / 'prompts', shapes, 100, 'param_scheduler.1.end=100')
     untuned = _metrics(run(['tools/test.py', PROMPTS, '--work-dir', str(tmp_path / 'base'),
