@@ -28,19 +28,7 @@ model = dict(
             layer_cfg=dict(self_attn_cfg=layer, cross_attn_cfg=layer,
                            ffn_cfg=dict(embed_dims=width, feedforward_channels=2 * width, num_fcs=2,
                                         act_cfg=dict(type='ReLU', inplace=True), ffn_drop=0.0,
-                                        dropout_layer=None, add_identity=True))),
-        # MaskFormer's losses and matching (mmseg configs/maskformer): no-object weight 0.1
-        loss_cls=dict(type='mmdet.CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
-                      reduction='mean', class_weight=[1.0, 0.1]),
-        loss_mask=dict(type='mmdet.FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25,
-                       reduction='mean', loss_weight=20.0),
-        loss_dice=dict(type='mmdet.DiceLoss', use_sigmoid=True, activate=True, reduction='mean',
-                       naive_dice=True, eps=1.0, loss_weight=1.0),
-        train_cfg=dict(assigner=dict(type='mmdet.HungarianAssigner', match_costs=[
-            dict(type='mmdet.ClassificationCost', weight=1.0),
-            dict(type='mmdet.FocalLossCost', weight=20.0, binary_input=True),
-            dict(type='mmdet.DiceCost', weight=1.0, pred_act=True, eps=1.0)]),
-            sampler=dict(type='mmdet.MaskPseudoSampler'))),
+                                        dropout_layer=None, add_identity=True)))),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
 pipeline = [

@@ -6,6 +6,7 @@ from typing import List, Tuple
 
 import torch
 import torch.nn.functional as F
+from mmengine.config import ConfigDict
 from mmengine.structures import PixelData
 from torch import Tensor
 
@@ -13,6 +14,26 @@ from mmseg.models.decode_heads import Mask2FormerHead, MaskFormerHead
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
+
+
+def with_maskformer_losses(kwargs: dict, no_object_weight: float = 0.1) -> dict:
+    """A MaskFormerHead's ``kwargs`` with MaskFormer's criterion and matcher where they are not
+    given, as OVSeg trains it (ov-seg ``mask_former_model.py`` from_config; config
+    NO_OBJECT_WEIGHT 0.1, MASK_WEIGHT 20, DICE_WEIGHT 1; mmseg's configs/maskformer alike): sigmoid
+    focal and dice mask losses, cross-entropy over the classes + no-object."""
+    defaults = dict(
+        loss_cls=dict(type='mmdet.CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
+                      reduction='mean', class_weight=[1.0, no_object_weight]),
+        loss_mask=dict(type='mmdet.FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25,
+                       reduction='mean', loss_weight=20.0),
+        loss_dice=dict(type='mmdet.DiceLoss', use_sigmoid=True, activate=True, reduction='mean',
+                       naive_dice=True, eps=1.0, loss_weight=1.0),
+        train_cfg=dict(assigner=dict(type='mmdet.HungarianAssigner', match_costs=[
+            dict(type='mmdet.ClassificationCost', weight=1.0),
+            dict(type='mmdet.FocalLossCost', weight=20.0, binary_input=True),
+            dict(type='mmdet.DiceCost', weight=1.0, pred_act=True, eps=1.0)]),
+            sampler=dict(type='mmdet.MaskPseudoSampler')))
+    return {**kwargs, **{key: ConfigDict(kwargs.get(key) or value) for key, value in defaults.items()}}
 
 
 class OneRegionClass:
@@ -39,11 +60,12 @@ class OneRegionClass:
 
 @MODELS.register_module()
 class ClassAgnosticMaskFormerHead(OneRegionClass, MaskFormerHead):
-    """mmseg's MaskFormerHead with one class "region" (see ``OneRegionClass``)."""
+    """mmseg's MaskFormerHead with one class "region" (see ``OneRegionClass``), trained with
+    MaskFormer's losses unless the config gives others."""
 
     def __init__(self, **kwargs):
         kwargs['num_classes'] = 1
-        super().__init__(**kwargs)
+        super().__init__(**with_maskformer_losses(kwargs))
 
 
 @MODELS.register_module()

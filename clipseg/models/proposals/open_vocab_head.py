@@ -7,10 +7,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from mmengine.config import ConfigDict
 from mmseg.models.decode_heads import MaskFormerHead
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
+
+from .maskformer_proposals import with_maskformer_losses
 
 
 @MODELS.register_module()
@@ -25,9 +26,7 @@ class OpenVocabMaskFormerHead(MaskFormerHead):
     def __init__(self, embed_dims: int = 768, embed_hidden_dims: int = 1024, embed_layers: int = 2,
                  temperature: float = 100.0, no_object_weight: float = 0.1, **kwargs):
         kwargs.setdefault('num_classes', 1)        # the text decides the classes
-        for key, value in maskformer_losses(no_object_weight).items():
-            kwargs[key] = ConfigDict(kwargs.get(key) or value)
-        super().__init__(**kwargs)
+        super().__init__(**with_maskformer_losses(kwargs, no_object_weight))
         dims = [kwargs['feat_channels']] + [embed_hidden_dims] * (embed_layers - 1) + [embed_dims]
         layers = []
         for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:])):
@@ -62,22 +61,3 @@ class OpenVocabMaskFormerHead(MaskFormerHead):
         weights = [1.0] * self.num_classes + [self.no_object_weight]   # MaskFormer's eos_coef
         self.class_weight = self.loss_cls.class_weight = weights
         return self.loss_by_feat(self.text_logits(all_queries, text), all_masks, instances, metas)
-
-
-
-def maskformer_losses(no_object_weight: float = 0.1) -> dict:
-    """MaskFormer's criterion and matcher as OVSeg trains it (ov-seg ``mask_former_model.py``
-    from_config; config NO_OBJECT_WEIGHT 0.1, MASK_WEIGHT 20, DICE_WEIGHT 1): sigmoid focal and
-    dice mask losses, cross-entropy over the classes + no-object (its weight set per class list)."""
-    return dict(
-        loss_cls=dict(type='mmdet.CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
-                      reduction='mean', class_weight=[1.0, no_object_weight]),
-        loss_mask=dict(type='mmdet.FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25,
-                       reduction='mean', loss_weight=20.0),
-        loss_dice=dict(type='mmdet.DiceLoss', use_sigmoid=True, activate=True, reduction='mean',
-                       naive_dice=True, eps=1.0, loss_weight=1.0),
-        train_cfg=dict(assigner=dict(type='mmdet.HungarianAssigner', match_costs=[
-            dict(type='mmdet.ClassificationCost', weight=1.0),
-            dict(type='mmdet.FocalLossCost', weight=20.0, binary_input=True),
-            dict(type='mmdet.DiceCost', weight=1.0, pred_act=True, eps=1.0)]),
-            sampler=dict(type='mmdet.MaskPseudoSampler')))
